@@ -1,0 +1,3 @@
+export * from "./calibrate.ts";
+export * from "./reading-time.ts";
+export * from "./password.ts";

@@ -1,0 +1,59 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const optionalUrl = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .transform((value) => value || undefined)
+    .pipe(
+      z
+        .url()
+        .refine((value) => schemes.some((scheme) => value.startsWith(`${scheme}://`)), `must start with ${schemes.join("://, ")}://`)
+        .optional(),
+    )
+    .optional();
+
+const EnvSchema = z.object({
+  HTTP_PORT: port.default(8080),
+  HTTP_HOST: z.string().default("0.0.0.0"),
+  MQTT_TLS_PORT: port.default(8883),
+  MCS_DATA_DIR: z.string().default("./data"),
+  MCS_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
+  REDIS_URL: optionalUrl(["redis", "rediss"]),
+  MQTT_URL: optionalUrl(["mqtt", "mqtts"]),
+  /** PEM file the worker trusts for `mqtts://` (the broker's CA). */
+  MQTT_CA: z.string().optional(),
+  /** Names this worker's persistent MQTT session; two workers need two ids. */
+  MQTT_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("mcs-worker-1"),
+  MCS_DEMO_DEVICES: z.coerce.number().int().min(0).max(10_000).optional(),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/** Reads and checks the environment once at start-up; a bad value stops the start with its name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const embedded = !e.DATABASE_URL && !e.REDIS_URL && !e.MQTT_URL;
+  return {
+    httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
+    mqttTlsPort: e.MQTT_TLS_PORT,
+    dataDir: resolve(e.MCS_DATA_DIR),
+    adminPassword: e.MCS_ADMIN_PASSWORD,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    mqttUrl: e.MQTT_URL,
+    mqttCa: e.MQTT_CA,
+    mqttClientId: e.MQTT_CLIENT_ID,
+    // The demo fleet only runs where nothing real is configured, unless asked for.
+    demoDevices: e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0),
+  };
+}

@@ -1,0 +1,121 @@
+import type { Queryable } from "./db.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Plain SQL, or a function when the statement depends on the server (TimescaleDB or not). */
+  up: string | ((db: Queryable) => Promise<void>);
+}
+
+/**
+ * The schema, in order. A migration, once released, is never edited: a change is a new
+ * migration. The same SQL runs on PostgreSQL and PGlite.
+ */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: "devices and calibration versions",
+    up: `
+      CREATE TABLE devices (
+        sn                 text PRIMARY KEY,
+        name               text NOT NULL,
+        gas                text NOT NULL,
+        unit               text NOT NULL,
+        k                  double precision NOT NULL,
+        b                  double precision NOT NULL,
+        t_comp             double precision NOT NULL,
+        t_ref              double precision NOT NULL,
+        high_limit         double precision,
+        low_limit          double precision,
+        enabled            boolean NOT NULL DEFAULT true,
+        calib_version      integer NOT NULL DEFAULT 1,
+        mqtt_password_hash text NOT NULL,
+        created_at         timestamptz NOT NULL DEFAULT now(),
+        updated_at         timestamptz NOT NULL DEFAULT now()
+      );
+      -- Every calibration a device ever had, so history can be recalculated from v_raw.
+      CREATE TABLE calibration_versions (
+        sn          text NOT NULL REFERENCES devices (sn) ON DELETE CASCADE,
+        version     integer NOT NULL,
+        k           double precision NOT NULL,
+        b           double precision NOT NULL,
+        t_comp      double precision NOT NULL,
+        t_ref       double precision NOT NULL,
+        note        text NOT NULL DEFAULT '',
+        changed_by  text NOT NULL,
+        changed_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (sn, version)
+      );`,
+  },
+  {
+    version: 2,
+    name: "telemetry",
+    up: async (db) => {
+      // The key (sn, ts, seq) makes a resent reading a no-op. No foreign key to devices:
+      // readings outlive a deleted device's row and the hot path checks devices itself.
+      await db.query(`
+        CREATE TABLE telemetry (
+          sn            text NOT NULL,
+          ts            timestamptz NOT NULL,
+          seq           integer NOT NULL,
+          ppm           double precision NOT NULL,
+          v_raw         double precision NOT NULL,
+          temp          real,
+          humi          real,
+          bat           real,
+          rssi          smallint,
+          err           integer NOT NULL DEFAULT 0,
+          flags         smallint NOT NULL DEFAULT 0,
+          calib_version integer NOT NULL,
+          PRIMARY KEY (sn, ts, seq)
+        ) ${(await hasTimescale(db)) ? "" : "PARTITION BY RANGE (ts)"}`);
+      if (await hasTimescale(db)) {
+        // TimescaleDB (the production image): a hypertable in daily chunks, compressed after 3 days.
+        await db.query(`CREATE EXTENSION IF NOT EXISTS timescaledb`);
+        await db.query(`SELECT create_hypertable('telemetry', 'ts', chunk_time_interval => interval '1 day')`);
+        await db.query(`ALTER TABLE telemetry SET (timescaledb.compress, timescaledb.compress_segmentby = 'sn', timescaledb.compress_orderby = 'ts')`);
+        await db.query(`SELECT add_compression_policy('telemetry', interval '3 days')`);
+      }
+      // Otherwise native daily range partitions, made ahead of time by ensureTelemetryPartitions().
+    },
+  },
+  {
+    version: 3,
+    name: "dead letters, users, audit",
+    up: `
+      -- A message that could not be stored, with the reason, never silently dropped.
+      CREATE TABLE dead_letters (
+        id          bigserial PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        topic       text NOT NULL,
+        sn          text,
+        reason      text NOT NULL,
+        payload     text NOT NULL
+      );
+      CREATE INDEX dead_letters_received_at ON dead_letters (received_at);
+      CREATE TABLE users (
+        id            serial PRIMARY KEY,
+        username      text NOT NULL UNIQUE,
+        password_hash text NOT NULL,
+        role          text NOT NULL CHECK (role IN ('admin', 'engineer', 'operator', 'viewer')),
+        created_at    timestamptz NOT NULL DEFAULT now()
+      );
+      -- Who changed what, when, from where: before and after, never a secret.
+      CREATE TABLE audit_log (
+        id      bigserial PRIMARY KEY,
+        at      timestamptz NOT NULL DEFAULT now(),
+        actor   text NOT NULL,
+        ip      text,
+        action  text NOT NULL,
+        target  text NOT NULL,
+        before  jsonb,
+        after   jsonb
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);`,
+  },
+];
+
+async function hasTimescale(db: Queryable): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`);
+  return rows.length > 0;
+}

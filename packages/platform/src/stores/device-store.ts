@@ -1,0 +1,136 @@
+import type { Calibration } from "@mcs/core";
+import type { DeviceCreate, DevicePatch } from "@mcs/protocol";
+import type { Db, Queryable } from "../db/db.ts";
+import { writeAudit } from "./audit-store.ts";
+
+/** A device as stored (without its live state). */
+export interface DeviceRecord extends Calibration {
+  sn: string;
+  name: string;
+  gas: string;
+  unit: string;
+  high_limit: number | null;
+  low_limit: number | null;
+  enabled: boolean;
+  calib_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What the worker needs of a device to store its readings. */
+export interface DeviceCalibration extends Calibration {
+  sn: string;
+  enabled: boolean;
+  calib_version: number;
+}
+
+export interface Actor {
+  name: string;
+  ip?: string | null;
+}
+
+const DEFAULTS = { gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true } as const;
+const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, calib_version, created_at, updated_at`;
+const CALIBRATION_FIELDS = ["k", "b", "t_comp", "t_ref"] as const;
+const PATCHABLE = ["name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "enabled"] as const;
+
+export class DeviceConflictError extends Error {}
+
+function toRecord(row: Record<string, unknown>): DeviceRecord {
+  return {
+    ...(row as unknown as DeviceRecord),
+    created_at: new Date(row.created_at as string).toISOString(),
+    updated_at: new Date(row.updated_at as string).toISOString(),
+  };
+}
+
+export class DeviceStore {
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<DeviceRecord[]> {
+    return (await this.db.query(`SELECT ${COLUMNS} FROM devices ORDER BY sn`)).map(toRecord);
+  }
+
+  async get(sn: string, on: Queryable = this.db): Promise<DeviceRecord | null> {
+    const [row] = await on.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1`, [sn]);
+    return row ? toRecord(row) : null;
+  }
+
+  /** Registers a device with its first calibration version; `passwordHash` is its MQTT secret's hash. */
+  async create(input: DeviceCreate, passwordHash: string, actor: Actor): Promise<DeviceRecord> {
+    const d = { ...DEFAULTS, name: input.sn, ...input };
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, mqtt_password_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
+        [d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.enabled, passwordHash],
+      );
+      if (!rows[0]) throw new DeviceConflictError(`device ${d.sn} already exists`);
+      const device = toRecord(rows[0]);
+      await insertCalibrationVersion(tx, device, "initial calibration", actor.name);
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.create", target: d.sn, after: device });
+      return device;
+    });
+  }
+
+  /** Changes fields; a calibration change makes a new calibration version. Null when there is no such device. */
+  async update(sn: string, patch: DevicePatch, actor: Actor): Promise<DeviceRecord | null> {
+    return this.db.transaction(async (tx) => {
+      const [locked] = await tx.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1 FOR UPDATE`, [sn]);
+      if (!locked) return null;
+      const before = toRecord(locked);
+      const fields = PATCHABLE.filter((field) => patch[field] !== undefined);
+      const calibrationChanged = CALIBRATION_FIELDS.some((field) => patch[field] !== undefined && patch[field] !== before[field]);
+      const sets = fields.map((field, i) => `${field} = $${i + 2}`);
+      if (calibrationChanged) sets.push(`calib_version = calib_version + 1`);
+      sets.push(`updated_at = now()`);
+      const [row] = await tx.query(`UPDATE devices SET ${sets.join(", ")} WHERE sn = $1 RETURNING ${COLUMNS}`, [sn, ...fields.map((f) => patch[f])]);
+      const after = toRecord(row!);
+      if (calibrationChanged) await insertCalibrationVersion(tx, after, patch.calib_note ?? "", actor.name);
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.update", target: sn, before, after });
+      return after;
+    });
+  }
+
+  async delete(sn: string, actor: Actor): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query(`DELETE FROM devices WHERE sn = $1 RETURNING ${COLUMNS}`, [sn]);
+      if (!row) return false;
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.delete", target: sn, before: toRecord(row) });
+      return true;
+    });
+  }
+
+  async setPasswordHash(sn: string, passwordHash: string, actor: Actor): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(`UPDATE devices SET mqtt_password_hash = $2, updated_at = now() WHERE sn = $1 RETURNING sn`, [sn, passwordHash]);
+      if (!rows[0]) return false;
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.credentials.rotate", target: sn });
+      return true;
+    });
+  }
+
+  /** The stored hash of the device's MQTT password, for the embedded broker's login check. */
+  async passwordHash(sn: string): Promise<string | null> {
+    const [row] = await this.db.query<{ h: string }>(`SELECT mqtt_password_hash AS h FROM devices WHERE sn = $1 AND enabled`, [sn]);
+    return row?.h ?? null;
+  }
+
+  /** Usernames and hashes of every enabled device, to write a broker's password file. */
+  async credentials(): Promise<{ username: string; hash: string }[]> {
+    return this.db.query(`SELECT sn AS username, mqtt_password_hash AS hash FROM devices WHERE enabled ORDER BY sn`);
+  }
+
+  /** Calibrations for the worker: all devices, or those named. */
+  async calibrations(sns?: readonly string[]): Promise<DeviceCalibration[]> {
+    const select = `SELECT sn, enabled, calib_version, k, b, t_comp, t_ref FROM devices`;
+    return sns ? this.db.query<DeviceCalibration>(`${select} WHERE sn = ANY($1::text[])`, [sns]) : this.db.query<DeviceCalibration>(select);
+  }
+}
+
+async function insertCalibrationVersion(tx: Queryable, device: DeviceRecord, note: string, by: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO calibration_versions (sn, version, k, b, t_comp, t_ref, note, changed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [device.sn, device.calib_version, device.k, device.b, device.t_comp, device.t_ref, note, by],
+  );
+}

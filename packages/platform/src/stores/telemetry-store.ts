@@ -1,0 +1,94 @@
+import { maskToFlags, type TelemetryPoint } from "@mcs/protocol";
+import type { Db, Queryable } from "../db/db.ts";
+import { TelemetryPartitions } from "../db/partitions.ts";
+
+/** A calibrated reading ready to store; `ts` in Unix seconds. */
+export interface TelemetryRow {
+  sn: string;
+  ts: number;
+  seq: number;
+  ppm: number;
+  v_raw: number;
+  temp?: number | undefined;
+  humi?: number | undefined;
+  bat?: number | undefined;
+  rssi?: number | undefined;
+  err: number;
+  flags: number;
+  calib_version: number;
+}
+
+/** A message that could not be stored, and why. */
+export interface DeadLetter {
+  topic: string;
+  sn: string | null;
+  reason: string;
+  payload: string;
+}
+
+// Column arrays through unnest(): one parameterised statement for any batch size, the same
+// on PostgreSQL and PGlite, and ON CONFLICT makes a resent reading a no-op (COPY cannot).
+const INSERT_BATCH = `
+  WITH dead AS (
+    INSERT INTO dead_letters (topic, sn, reason, payload)
+    SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[])
+  ), stored AS (
+    INSERT INTO telemetry (sn, ts, seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version)
+    SELECT sn, to_timestamp(ts), seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version
+    FROM unnest($1::text[], $2::float8[], $3::int[], $4::float8[], $5::float8[], $6::real[], $7::real[], $8::real[],
+                $9::smallint[], $10::int[], $11::smallint[], $12::int[])
+      AS u(sn, ts, seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version)
+    ON CONFLICT (sn, ts, seq) DO NOTHING
+    RETURNING 1
+  )
+  SELECT count(*)::int AS stored FROM stored`;
+
+export class TelemetryStore {
+  readonly partitions: TelemetryPartitions;
+
+  constructor(private readonly db: Db) {
+    this.partitions = new TelemetryPartitions(db);
+  }
+
+  /**
+   * Stores readings and dead letters in one statement (one transaction): both or neither.
+   * Returns how many readings were new (the rest were already stored).
+   */
+  async insertBatch(rows: readonly TelemetryRow[], deadLetters: readonly DeadLetter[] = []): Promise<number> {
+    await this.partitions.ensure(rows.map((row) => row.ts * 1000));
+    const column = <K extends keyof TelemetryRow>(key: K) => rows.map((row) => row[key] ?? null);
+    const dead = <K extends keyof DeadLetter>(key: K) => deadLetters.map((letter) => letter[key]);
+    const [result] = await this.db.query<{ stored: number }>(INSERT_BATCH, [
+      column("sn"), column("ts"), column("seq"), column("ppm"), column("v_raw"), column("temp"), column("humi"),
+      column("bat"), column("rssi"), column("err"), column("flags"), column("calib_version"),
+      dead("topic"), dead("sn"), dead("reason"), dead("payload"),
+    ]);
+    return result?.stored ?? 0;
+  }
+
+  /** One device's readings in [from, to), oldest first. */
+  async range(sn: string, from: Date, to: Date, limit: number, on: Queryable = this.db): Promise<TelemetryPoint[]> {
+    const rows = await on.query<Omit<TelemetryPoint, "flags"> & { flags: number }>(
+      `SELECT extract(epoch FROM ts)::float8 AS ts, ppm, v_raw,
+              temp::numeric::float8 AS temp, humi::numeric::float8 AS humi, bat::numeric::float8 AS bat,
+              rssi::float8 AS rssi, err, flags
+       FROM telemetry WHERE sn = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz
+       ORDER BY ts, seq LIMIT $4`,
+      [sn, from.toISOString(), to.toISOString(), limit],
+    );
+    return rows.map((row) => ({ ...row, flags: maskToFlags(row.flags) }));
+  }
+
+  async countDeadLetters(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dead_letters`);
+    return row?.n ?? 0;
+  }
+
+  async recentDeadLetters(limit = 100): Promise<(DeadLetter & { received_at: string })[]> {
+    const rows = await this.db.query<DeadLetter & { received_at: Date }>(
+      `SELECT received_at, topic, sn, reason, payload FROM dead_letters ORDER BY id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({ ...row, received_at: new Date(row.received_at).toISOString() }));
+  }
+}

@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { SN_PATTERN } from "./topics.ts";
+import { DEVICE_STATUSES } from "./websocket.ts";
+import { READING_FLAGS, type ReadingFlag } from "./flags.ts";
+
+/** `{"error":{"code","message"}}`: every REST error, with the right HTTP status. */
+export const ErrorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const UNITS = ["ppm", "%LEL", "%VOL", "mg/m3"] as const;
+export const ROLES = ["admin", "engineer", "operator", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+const finite = z.number();
+const limit = z.number().nullable();
+
+/** The writable fields of a device; calibration is `ppm = k × v_raw + b + t_comp × (temp − t_ref)`. */
+const DeviceFields = z.object({
+  name: z.string().trim().min(1).max(64),
+  gas: z.string().regex(/^[A-Za-z0-9]{1,16}$/, "gas is a formula such as CH4, H2S, CO, O2"),
+  unit: z.enum(UNITS),
+  k: finite,
+  b: finite,
+  t_comp: finite,
+  t_ref: finite,
+  high_limit: limit,
+  low_limit: limit,
+  enabled: z.boolean(),
+});
+
+export const DeviceCreateSchema = DeviceFields.partial()
+  .extend({ sn: z.string().regex(SN_PATTERN, "sn is 1–32 letters, digits, '_' or '-'") })
+  .strict();
+export type DeviceCreate = z.infer<typeof DeviceCreateSchema>;
+
+export const DevicePatchSchema = DeviceFields.partial()
+  .extend({ calib_note: z.string().max(500).optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: "nothing to change" });
+export type DevicePatch = z.infer<typeof DevicePatchSchema>;
+
+export const DeviceSchema = DeviceFields.extend({
+  sn: z.string(),
+  calib_version: z.number().int(),
+  status: z.enum(DEVICE_STATUSES),
+  ppm: z.number().nullable(),
+  last_seen: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Device = z.infer<typeof DeviceSchema>;
+
+export const DeviceWithPasswordSchema = DeviceSchema.extend({ mqtt_password: z.string() });
+export const DeviceListSchema = z.object({ data: z.array(DeviceSchema) });
+export const CredentialsSchema = z.object({ mqtt_password: z.string() });
+
+/** A moment given as ISO-8601 or Unix seconds (`?from=2025-01-01T00:00:00Z` or `?from=1735689600`). */
+export const InstantSchema = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const ms = typeof value === "number" || /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: "custom", message: "expected ISO-8601 or Unix seconds" });
+      return z.NEVER;
+    }
+    return new Date(ms);
+  });
+
+export const TelemetryQuerySchema = z.object({
+  from: InstantSchema.optional(),
+  to: InstantSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+
+const flagNames = Object.keys(READING_FLAGS) as [ReadingFlag, ...ReadingFlag[]];
+export const TelemetryPointSchema = z.object({
+  ts: z.number(),
+  ppm: z.number(),
+  v_raw: z.number(),
+  temp: z.number().nullable(),
+  humi: z.number().nullable(),
+  bat: z.number().nullable(),
+  rssi: z.number().nullable(),
+  err: z.number(),
+  flags: z.array(z.enum(flagNames)),
+});
+export type TelemetryPoint = z.infer<typeof TelemetryPointSchema>;
+export const TelemetryListSchema = z.object({ data: z.array(TelemetryPointSchema) });
+
+export const LoginSchema = z.object({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+}).strict();
+export const UserSchema = z.object({ id: z.number().int(), username: z.string(), role: z.enum(ROLES) });
+export type User = z.infer<typeof UserSchema>;
+export const LoginAnswerSchema = z.object({ token: z.string(), user: UserSchema });
+
+const ServiceState = z.enum(["ok", "down", "embedded"]);
+export const HealthSchema = z.object({
+  status: z.enum(["ok", "degraded"]),
+  db: ServiceState,
+  cache: ServiceState,
+  broker: ServiceState,
+  license: z.string(),
+  dead_letters: z.number().int(),
+});
+export type Health = z.infer<typeof HealthSchema>;

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["**/test/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "data/**", ".tmp/**"],
+    globalSetup: ["test-support/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: integration files run their own brokers and databases.
+    maxWorkers: 2,
+  },
+});
