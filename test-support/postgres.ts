@@ -10,6 +10,10 @@ export interface PostgresInstance {
   url: string;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
+  /** Stops the server but keeps its data (the database "goes down"). */
+  pause(): void;
+  /** Starts it again on the same port and data. */
+  resume(): void;
   stop(): void;
 }
 
@@ -41,16 +45,19 @@ export async function startPostgres(): Promise<PostgresInstance> {
   };
   const port = await freePort();
   run("initdb", ["-D", join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]);
-  run("pg_ctl", [
+  const start = () => run("pg_ctl", [
     "-D", join(dir, "data"), "-l", join(dir, "pg.log"), "-w",
     "-o", `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c max_connections=200`,
     "start",
   ]);
+  start();
   const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     port,
     url: urlFor("postgres"),
     urlFor,
+    pause: () => run("pg_ctl", ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"]),
+    resume: start,
     stop() {
       try { run("pg_ctl", ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"]); } catch { /* already down */ }
       rmSync(dir, { recursive: true, force: true });

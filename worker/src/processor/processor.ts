@@ -1,0 +1,210 @@
+import { calibrate } from "@mcs/core";
+import { cacheKeys, READING_FLAGS, type LatestReading } from "@mcs/protocol";
+import { createLogger, type Bus, type Cache, type Clock, type Db, type DeadLetter, type TelemetryRow, type TelemetryStore } from "@mcs/platform";
+import type { CalibrationCache } from "../calibration-cache.ts";
+import type { InboundMessage } from "../ingest/message-source.ts";
+import { parseMessage, type ParsedMessage } from "./parse-message.ts";
+
+const log = createLogger("worker.processor");
+
+export interface ProcessorOptions {
+  db: Db;
+  telemetry: TelemetryStore;
+  calibrations: CalibrationCache;
+  cache: Cache;
+  bus: Bus;
+  clock: Clock;
+  /** A batch is committed when it holds this many messages… */
+  maxBatchMessages?: number;
+  /** …or this many readings… */
+  maxBatchReadings?: number;
+  /** …or this long after its first message arrived. */
+  lingerMs?: number;
+}
+
+export interface ProcessorStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  deadLetters: number;
+  batches: number;
+  /** Consecutive failed commits (the database is down while this grows). */
+  failedCommits: number;
+}
+
+interface Batch {
+  messages: InboundMessage[];
+  readings: number;
+}
+
+/**
+ * The ingest pipeline: validate → dedupe → calibrate → batch write → acknowledge →
+ * latest state → realtime. A batch's messages are acknowledged only after its commit, and
+ * in arrival order; one batch commits at a time while the next one fills. If the database
+ * is down, the batch waits and retries; the broker keeps what is not yet acknowledged.
+ */
+export class Processor {
+  readonly stats: ProcessorStats = { received: 0, stored: 0, duplicates: 0, deadLetters: 0, batches: 0, failedCommits: 0 };
+  private current: Batch = { messages: [], readings: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  private stopping = false;
+  private readonly maxMessages: number;
+  private readonly maxReadings: number;
+  private readonly lingerMs: number;
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.maxMessages = options.maxBatchMessages ?? 5_000;
+    this.maxReadings = options.maxBatchReadings ?? 10_000;
+    this.lingerMs = options.lingerMs ?? 20;
+  }
+
+  /** Takes one message; it will be acknowledged once stored (or dead-lettered). */
+  accept(message: InboundMessage): void {
+    this.stats.received++;
+    this.current.messages.push(message);
+    // Guess the size cheaply: a backlog array counts by its bytes (~130 per reading).
+    this.current.readings += message.payload[0] === 0x5b ? Math.ceil(message.payload.length / 130) : 1;
+    if (this.current.messages.length >= this.maxMessages || this.current.readings >= this.maxReadings) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), this.lingerMs);
+  }
+
+  /** Commits everything taken so far (used when stopping). */
+  async drain(): Promise<void> {
+    while (this.committing || this.current.messages.length > 0) {
+      if (!this.committing) this.kick();
+      await this.committing;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.drain();
+    this.stopping = true;
+    clearTimeout(this.timer);
+  }
+
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.committing || this.current.messages.length === 0) return;
+    const batch = this.current;
+    this.current = { messages: [], readings: 0 };
+    this.committing = this.commit(batch).catch((error) => {
+      // Not stored and not acknowledged: put it back in front and try again shortly.
+      log.error({ err: error }, "batch failed; it will be retried");
+      this.current = { messages: [...batch.messages, ...this.current.messages], readings: batch.readings + this.current.readings };
+      return new Promise<void>((resolve) => setTimeout(resolve, 1_000));
+    }).finally(() => {
+      this.committing = undefined;
+      // What arrived during the commit is the next batch: commit it now if it is full or old enough.
+      if (this.current.messages.length >= this.maxMessages || this.current.readings >= this.maxReadings) this.kick();
+      else if (this.current.messages.length > 0) this.timer ??= setTimeout(() => this.kick(), this.lingerMs);
+    });
+  }
+
+  private async commit(batch: Batch): Promise<void> {
+    const now = this.options.clock.now();
+    const parsed = batch.messages.map((m) => parseMessage(m.topic, m.payload, now));
+    await this.options.calibrations.resolve(parsed.flatMap((p) => (p.kind === "up" ? [p.sn] : [])));
+    const prepared = parsed.map((p, i) => this.prepare(p, batch.messages[i]!));
+    const rows = prepared.flatMap((p) => p.rows);
+    const dead = prepared.flatMap((p) => p.dead);
+
+    const stored = await this.store(rows, dead, prepared, batch.messages);
+    for (const message of batch.messages) message.ack();
+    this.stats.batches++;
+    this.stats.stored += stored;
+    this.stats.duplicates += rows.length - stored;
+    this.stats.deadLetters += dead.length;
+    if (dead.length > 0) log.warn({ count: dead.length, first: dead[0]?.reason }, "dead-lettered readings");
+    await this.publishLatest(rows);
+  }
+
+  /** Calibrates a message's readings; unknown or disabled devices go to dead letters. */
+  private prepare(parsed: ParsedMessage, message: InboundMessage): { rows: TelemetryRow[]; dead: DeadLetter[] } {
+    if (parsed.kind === "dead") return { rows: [], dead: parsed.dead };
+    if (parsed.kind !== "up") return { rows: [], dead: [] }; // status and acks: handled with the detector issue
+    const device = this.options.calibrations.get(parsed.sn);
+    if (!device || !device.enabled) {
+      const reason = device ? "device is disabled" : "unknown device";
+      return { rows: [], dead: [...parsed.dead, { topic: message.topic, sn: parsed.sn, reason, payload: truncate(message.payload) }] };
+    }
+    const rows = parsed.readings.map((r): TelemetryRow => {
+      const { ppm, mask } = calibrate(device, r.v_raw, r.temp);
+      return {
+        sn: parsed.sn, ts: r.ts, seq: r.seq, ppm, v_raw: r.v_raw, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi,
+        err: r.err, flags: mask, calib_version: device.calib_version,
+      };
+    });
+    return { rows, dead: parsed.dead };
+  }
+
+  /**
+   * Commits, retrying while the database is away. If the database is up but refuses the
+   * batch, each message is stored on its own so one bad message cannot block the rest:
+   * the one the database refuses becomes a dead letter with the database's reason.
+   */
+  private async store(rows: TelemetryRow[], dead: DeadLetter[], prepared: { rows: TelemetryRow[]; dead: DeadLetter[] }[], messages: InboundMessage[]): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stored = await this.options.telemetry.insertBatch(rows, dead);
+        this.stats.failedCommits = 0;
+        return stored;
+      } catch (error) {
+        this.stats.failedCommits++;
+        if (await this.databaseAnswers()) return this.storeOneByOne(prepared, messages, error);
+        if (this.stopping && attempt > 3) throw error;
+        const wait = Math.min(100 * 2 ** attempt, 5_000);
+        log.error({ err: error, attempt, wait, readings: rows.length }, "commit failed; the database seems down, retrying");
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private async storeOneByOne(prepared: { rows: TelemetryRow[]; dead: DeadLetter[] }[], messages: InboundMessage[], cause: unknown): Promise<number> {
+    log.error({ err: cause }, "the database refused a batch; storing its messages one by one");
+    let stored = 0;
+    for (const [i, { rows, dead }] of prepared.entries()) {
+      try {
+        stored += await this.options.telemetry.insertBatch(rows, dead);
+      } catch (error) {
+        const message = messages[i]!;
+        const reason = `database refused: ${error instanceof Error ? error.message : String(error)}`;
+        await this.options.telemetry.insertBatch([], [...dead, { topic: message.topic, sn: rows[0]?.sn ?? null, reason, payload: truncate(message.payload) }]);
+        this.stats.deadLetters++;
+      }
+    }
+    return stored;
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.options.db.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The newest reading of each device goes to the cache and the bus; both are best effort. */
+  private async publishLatest(rows: TelemetryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const latest = new Map<string, LatestReading>();
+    for (const row of rows) {
+      const previous = latest.get(row.sn);
+      if (previous && previous.ts > row.ts) continue;
+      const fault = row.err !== 0 || (row.flags & READING_FLAGS.anomaly) !== 0;
+      latest.set(row.sn, { sn: row.sn, ts: row.ts, ppm: row.ppm, status: fault ? "fault" : "online", flags: row.flags, bat: row.bat, rssi: row.rssi });
+    }
+    const values = [...latest.values()];
+    const entries = Object.fromEntries(values.map((v) => [v.sn, JSON.stringify(v)]));
+    await Promise.all([
+      this.options.cache.hset(cacheKeys.latest, entries).catch((error) => log.warn({ err: error }, "cache unavailable: latest state not updated")),
+      this.options.bus.publish("readings", values).catch((error) => log.warn({ err: error }, "bus unavailable: realtime not published")),
+    ]);
+  }
+}
+
+function truncate(payload: Buffer): string {
+  return payload.toString("utf8", 0, Math.min(payload.length, 4096)).replaceAll("\u0000", "\\u0000");
+}
