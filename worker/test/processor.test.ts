@@ -81,6 +81,17 @@ describe.each(MODES)("the worker's processor (%s mode)", (mode) => {
     expect(reasons).toEqual(expect.arrayContaining(["unknown device", "device is disabled", "payload is not JSON", expect.stringMatching(/30 days old/)]));
   });
 
+  it("stores the rest of a batch when the database refuses one message, which becomes a dead letter", async () => {
+    // A constraint stands in for any value the database may refuse that validation let through.
+    await ports.db.query(`ALTER TABLE telemetry ADD CONSTRAINT refuse_666 CHECK (seq <> 666)`);
+    const t = now() - 30_000;
+    const pushes = [1, 2, 666, 4].map((seq) => source.push("mcs/A001/up", { ts: t, seq, v_raw: seq }));
+    await Promise.all(pushes);
+    expect((await stored("A001")).filter((p) => p.ts === t).map((p) => p.v_raw)).toEqual([1, 2, 4]);
+    expect((await telemetry.recentDeadLetters(1))[0]?.reason).toMatch(/^database refused: .*refuse_666/);
+    await ports.db.query(`ALTER TABLE telemetry DROP CONSTRAINT refuse_666`);
+  });
+
   it("applies a calibration change within a second of the device.changed message", async () => {
     await devices.update("A001", { k: 10 }, actor);
     await ports.bus.publish("device.changed", { sn: "A001", action: "updated" });

@@ -32,6 +32,12 @@ export interface ProcessorStats {
   failedCommits: number;
 }
 
+/** One message, calibrated: its rows to store and its dead letters. */
+interface Prepared {
+  rows: TelemetryRow[];
+  dead: DeadLetter[];
+}
+
 interface Batch {
   messages: InboundMessage[];
   readings: number;
@@ -110,18 +116,18 @@ export class Processor {
     const rows = prepared.flatMap((p) => p.rows);
     const dead = prepared.flatMap((p) => p.dead);
 
-    const stored = await this.store(rows, dead, prepared, batch.messages);
+    const { stored, refused } = await this.store(rows, dead, prepared, batch.messages);
     for (const message of batch.messages) message.ack();
     this.stats.batches++;
     this.stats.stored += stored;
-    this.stats.duplicates += rows.length - stored;
+    this.stats.duplicates += rows.length - stored - refused;
     this.stats.deadLetters += dead.length;
     if (dead.length > 0) log.warn({ count: dead.length, first: dead[0]?.reason }, "dead-lettered readings");
     await this.publishLatest(rows);
   }
 
   /** Calibrates a message's readings; unknown or disabled devices go to dead letters. */
-  private prepare(parsed: ParsedMessage, message: InboundMessage): { rows: TelemetryRow[]; dead: DeadLetter[] } {
+  private prepare(parsed: ParsedMessage, message: InboundMessage): Prepared {
     if (parsed.kind === "dead") return { rows: [], dead: parsed.dead };
     if (parsed.kind !== "up") return { rows: [], dead: [] }; // status and acks: handled with the detector issue
     const device = this.options.calibrations.get(parsed.sn);
@@ -144,12 +150,12 @@ export class Processor {
    * batch, each message is stored on its own so one bad message cannot block the rest:
    * the one the database refuses becomes a dead letter with the database's reason.
    */
-  private async store(rows: TelemetryRow[], dead: DeadLetter[], prepared: { rows: TelemetryRow[]; dead: DeadLetter[] }[], messages: InboundMessage[]): Promise<number> {
+  private async store(rows: TelemetryRow[], dead: DeadLetter[], prepared: Prepared[], messages: InboundMessage[]): Promise<{ stored: number; refused: number }> {
     for (let attempt = 0; ; attempt++) {
       try {
         const stored = await this.options.telemetry.insertBatch(rows, dead);
         this.stats.failedCommits = 0;
-        return stored;
+        return { stored, refused: 0 };
       } catch (error) {
         this.stats.failedCommits++;
         if (await this.databaseAnswers()) return this.storeOneByOne(prepared, messages, error);
@@ -161,9 +167,10 @@ export class Processor {
     }
   }
 
-  private async storeOneByOne(prepared: { rows: TelemetryRow[]; dead: DeadLetter[] }[], messages: InboundMessage[], cause: unknown): Promise<number> {
+  private async storeOneByOne(prepared: Prepared[], messages: InboundMessage[], cause: unknown): Promise<{ stored: number; refused: number }> {
     log.error({ err: cause }, "the database refused a batch; storing its messages one by one");
     let stored = 0;
+    let refused = 0;
     for (const [i, { rows, dead }] of prepared.entries()) {
       try {
         stored += await this.options.telemetry.insertBatch(rows, dead);
@@ -172,9 +179,10 @@ export class Processor {
         const reason = `database refused: ${error instanceof Error ? error.message : String(error)}`;
         await this.options.telemetry.insertBatch([], [...dead, { topic: message.topic, sn: rows[0]?.sn ?? null, reason, payload: truncate(message.payload) }]);
         this.stats.deadLetters++;
+        refused += rows.length;
       }
     }
-    return stored;
+    return { stored, refused };
   }
 
   private async databaseAnswers(): Promise<boolean> {

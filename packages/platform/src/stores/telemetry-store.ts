@@ -57,10 +57,12 @@ export class TelemetryStore {
   async insertBatch(rows: readonly TelemetryRow[], deadLetters: readonly DeadLetter[] = []): Promise<number> {
     await this.partitions.ensure(rows.map((row) => row.ts * 1000));
     const column = <K extends keyof TelemetryRow>(key: K) => rows.map((row) => row[key] ?? null);
+    // float4 columns: round here as PostgreSQL would, since it refuses (not rounds) 1e-50.
+    const real = (key: "temp" | "humi" | "bat") => rows.map((row) => (row[key] === undefined ? null : Math.fround(row[key])));
     const dead = <K extends keyof DeadLetter>(key: K) => deadLetters.map((letter) => letter[key]);
     const [result] = await this.db.query<{ stored: number }>(INSERT_BATCH, [
-      column("sn"), column("ts"), column("seq"), column("ppm"), column("v_raw"), column("temp"), column("humi"),
-      column("bat"), column("rssi"), column("err"), column("flags"), column("calib_version"),
+      column("sn"), column("ts"), column("seq"), column("ppm"), column("v_raw"), real("temp"), real("humi"),
+      real("bat"), column("rssi"), column("err"), column("flags"), column("calib_version"),
       dead("topic"), dead("sn"), dead("reason"), dead("payload"),
     ]);
     return result?.stored ?? 0;
