@@ -1,0 +1,84 @@
+import { join } from "node:path";
+import { buildApp, ensureFirstAdmin } from "@mcs/backend";
+import {
+  createLogger,
+  DeviceStore,
+  ensureCertificates,
+  openPorts,
+  startEmbeddedBroker,
+  verifyMosquittoPassword,
+  type Config,
+  type EmbeddedBroker,
+  type Ports,
+} from "@mcs/platform";
+import { AedesSource, MqttIngest, startWorker, type MessageSource, type Worker } from "@mcs/worker";
+import type { Fleet } from "@mcs/simulator";
+import type { FastifyInstance } from "fastify";
+import { readFile } from "node:fs/promises";
+import { startDemoFleet } from "./demo-fleet.ts";
+
+const log = createLogger("server");
+
+export interface Server {
+  ports: Ports;
+  broker: EmbeddedBroker | undefined;
+  worker: Worker;
+  app: FastifyInstance;
+  fleet: Fleet | undefined;
+  httpPort: number;
+  mqttPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole product in one process: the ports the configuration names (embedded where it
+ * names none), the embedded broker when no MQTT_URL is set, the worker, the backend, and
+ * the demo fleet.
+ */
+export async function startServer(config: Config): Promise<Server> {
+  const ports = await openPorts(config);
+  await ensureFirstAdmin(ports.db, { password: config.adminPassword, dataDir: config.dataDir });
+
+  let broker: EmbeddedBroker | undefined;
+  let source: MessageSource;
+  let ca: string | undefined;
+  if (config.mqttUrl) {
+    source = new MqttIngest({ url: config.mqttUrl, ca: config.mqttCa ? await readFile(config.mqttCa) : undefined, clientId: config.mqttClientId });
+  } else {
+    const certs = await ensureCertificates(join(config.dataDir, "certs"));
+    ca = certs.ca;
+    const devices = new DeviceStore(ports.db);
+    broker = await startEmbeddedBroker({
+      port: config.mqttTlsPort,
+      certs,
+      authenticate: async (sn, password) => {
+        const hash = await devices.passwordHash(sn);
+        return hash !== null && verifyMosquittoPassword(password, hash);
+      },
+    });
+    source = new AedesSource(broker);
+  }
+
+  const worker = await startWorker({ ...ports, source });
+  const app = await buildApp({ ...ports, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
+  await app.listen({ port: config.httpPort, host: config.httpHost });
+  const address = app.server.address();
+  const httpPort = typeof address === "object" && address ? address.port : config.httpPort;
+
+  let fleet: Fleet | undefined;
+  if (broker && ca && config.demoDevices > 0) {
+    fleet = await startDemoFleet(ports.db, { count: config.demoDevices, dataDir: config.dataDir, url: `mqtts://localhost:${broker.port}`, ca });
+  }
+  log.info({ http: httpPort, mqtt: broker?.port, mode: config.mqttUrl ? "services" : "embedded" }, "MCS-IoT is running");
+
+  return {
+    ports, broker, worker, app, fleet, httpPort, mqttPort: broker?.port,
+    async stop() {
+      await fleet?.stop();
+      await app.close();
+      await worker.stop();
+      await broker?.close();
+      await ports.close();
+    },
+  };
+}

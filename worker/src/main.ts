@@ -1,0 +1,37 @@
+import { readFile } from "node:fs/promises";
+import { createLogger, loadConfig, openPorts } from "@mcs/platform";
+import { MqttIngest } from "./ingest/mqtt-ingest.ts";
+import { startWorker } from "./worker.ts";
+
+// The worker as its own process (services mode): Mosquitto → worker → PostgreSQL + Redis.
+const log = createLogger("worker");
+const config = loadConfig();
+if (!config.mqttUrl || !config.databaseUrl) {
+  console.error("The worker process needs MQTT_URL and DATABASE_URL (and REDIS_URL to reach the backend). For everything in one process, run `npm start`.");
+  process.exit(2);
+}
+if (!config.redisUrl) log.warn("REDIS_URL is not set: the backend in another process will not see live readings");
+
+const ports = await openPorts(config);
+const source = new MqttIngest({
+  url: config.mqttUrl,
+  ca: config.mqttCa ? await readFile(config.mqttCa) : undefined,
+  clientId: config.mqttClientId,
+});
+const worker = await startWorker({ ...ports, source });
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    worker
+      .stop()
+      .then(() => ports.close())
+      .then(() => process.exit(0), (error) => {
+        log.error({ err: error }, "stop failed");
+        process.exit(1);
+      });
+  });
+}
