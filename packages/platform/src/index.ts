@@ -18,3 +18,5 @@ export * from "./stores/device-store.ts";
 export * from "./stores/telemetry-store.ts";
 export * from "./stores/user-store.ts";
 export * from "./broker/certs.ts";
+export * from "./broker/aedes-broker.ts";
+export * from "./broker/mosquitto-passwd.ts";

@@ -1,0 +1,74 @@
+import cookie from "@fastify/cookie";
+import Fastify, { type FastifyInstance } from "fastify";
+import { createLogger, systemClock, type Bus, type Cache, type Clock, type Db, type Logger } from "@mcs/platform";
+import type { Health } from "@mcs/protocol";
+import { portsPlugin } from "./plugins/external/ports.ts";
+import { zodPlugin } from "./plugins/external/zod.ts";
+import { openapiPlugin } from "./plugins/external/openapi.ts";
+import { errorHandlerPlugin } from "./plugins/external/error-handler.ts";
+import { repositoriesPlugin } from "./plugins/app/repositories.ts";
+import { sessionsPlugin } from "./plugins/app/sessions.ts";
+import { loginThrottlePlugin } from "./plugins/app/login-throttle.ts";
+import { authPlugin } from "./plugins/app/auth.ts";
+import { liveStatePlugin } from "./plugins/app/live-state.ts";
+import { deviceEventsPlugin } from "./plugins/app/device-events.ts";
+import healthRoutes from "./routes/health/index.ts";
+import authRoutes from "./routes/auth/index.ts";
+import deviceRoutes from "./routes/devices/index.ts";
+import auditRoutes from "./routes/audit/index.ts";
+
+export interface AppDeps {
+  db: Db;
+  cache: Cache;
+  bus: Bus;
+  clock?: Clock;
+  /** The broker's state, as its owner knows it (the embedded server, or a probe in services mode). */
+  health?: { broker(): Health["broker"] };
+  /** Mark the session cookie Secure: on wherever HTTPS is in front. */
+  secureCookies?: boolean;
+  /** Fastify's `trustProxy`, so that audit rows name the client, not nginx. Off by default. */
+  trustProxy?: boolean | string | string[];
+  /** Defaults to the platform's `backend.http` logger. */
+  logger?: Logger;
+}
+
+/** Bodies are small JSON documents; a larger one is refused (413) before it is parsed. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * The REST API. Everything is a plugin, registered in order: external services (ports,
+ * zod, OpenAPI, errors) → application services (stores, sessions, auth, live state) →
+ * routes, one resource per folder. The ports are borrowed: closing the app leaves them open.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger ?? createLogger("backend.http"),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: deps.trustProxy ?? false,
+    // `/api/devices/` is the list, not a device with an empty sn.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  await app.register(portsPlugin, { db: deps.db, cache: deps.cache, bus: deps.bus, clock: deps.clock ?? systemClock });
+  await app.register(zodPlugin);
+  await app.register(errorHandlerPlugin);
+  await app.register(cookie);
+  await app.register(openapiPlugin);
+
+  await app.register(repositoriesPlugin);
+  await app.register(sessionsPlugin);
+  await app.register(loginThrottlePlugin);
+  await app.register(authPlugin);
+  await app.register(liveStatePlugin);
+  await app.register(deviceEventsPlugin);
+
+  const broker = deps.health?.broker ?? (() => "down" as const);
+  await app.register(healthRoutes, { prefix: "/api", broker });
+  await app.register(authRoutes, { prefix: "/api/auth", secureCookies: deps.secureCookies ?? false });
+  await app.register(deviceRoutes, { prefix: "/api/devices" });
+  await app.register(auditRoutes, { prefix: "/api/audit" });
+
+  // Not made ready here: the embedded server may still add its own plugins (frontend, WebSocket).
+  // Typed with the base logger, as every consumer expects (pino's Logger is one).
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { listAudit } from "@mcs/platform";
+import { errorResponses, SESSION_SECURITY } from "../../lib/route-schemas.ts";
+
+// Local until the audit issue moves them into @mcs/protocol.
+const AuditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  ip: z.string().nullable(),
+  action: z.string(),
+  target: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+});
+const AuditListSchema = z.object({ data: z.array(AuditEntrySchema) });
+const AuditQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+
+/** `GET /api/audit` (admin): who changed what, when, from where, before and after; newest first. */
+const auditRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addHook("onRequest", app.authenticate);
+  app.get(
+    "",
+    {
+      onRequest: app.requireRole("admin"),
+      schema: {
+        tags: ["audit"],
+        security: SESSION_SECURITY,
+        summary: "The audit log, newest first",
+        querystring: AuditQuerySchema,
+        response: { 200: AuditListSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => ({ data: await listAudit(app.db, request.query.limit) }),
+  );
+};
+
+export default auditRoutes;

@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { DeviceCreateSchema, DeviceListSchema, DevicePatchSchema, DeviceSchema, DeviceWithPasswordSchema } from "@mcs/protocol";
+import { DeviceConflictError } from "@mcs/platform";
+import { conflict, notFound } from "../../errors.ts";
+import { actorOf } from "../../plugins/app/auth.ts";
+import { toDevice } from "../../lib/device-view.ts";
+import { newDeviceSecret } from "../../lib/device-secret.ts";
+import { errorResponses, NoContentSchema, SESSION_SECURITY, SnParamsSchema } from "../../lib/route-schemas.ts";
+import credentialsRoutes from "./credentials.ts";
+import telemetryRoutes from "./telemetry.ts";
+
+/** Roles that may change devices; everyone logged in may read them. */
+export const DEVICE_EDITORS = ["admin", "engineer"] as const;
+
+/** `/api/devices`: the fleet, each device with its live status. */
+const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addHook("onRequest", app.authenticate);
+  const canEdit = app.requireRole(...DEVICE_EDITORS);
+  const tags = ["devices"];
+  const security = SESSION_SECURITY;
+
+  app.get(
+    "",
+    { schema: { tags, security, summary: "All devices with live status, last ppm and last_seen", response: { 200: DeviceListSchema, ...errorResponses(401) } } },
+    async () => {
+      const [records, latest] = await Promise.all([app.devices.list(), app.liveState.all()]);
+      const now = app.clock.now();
+      return { data: records.map((record) => toDevice(record, latest.get(record.sn), now)) };
+    },
+  );
+
+  app.post(
+    "",
+    {
+      onRequest: canEdit,
+      schema: {
+        tags, security,
+        summary: "Register a device; the answer holds its MQTT password, shown this once",
+        body: DeviceCreateSchema,
+        response: { 201: DeviceWithPasswordSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const secret = newDeviceSecret();
+      let record;
+      try {
+        record = await app.devices.create(request.body, secret.hash, actorOf(request));
+      } catch (error) {
+        if (error instanceof DeviceConflictError) throw conflict(`device ${request.body.sn} already exists`);
+        throw error;
+      }
+      await app.deviceEvents.changed(record.sn, "created");
+      return reply.code(201).send({ ...toDevice(record, undefined, app.clock.now()), mqtt_password: secret.password });
+    },
+  );
+
+  app.get(
+    "/:sn",
+    { schema: { tags, security, summary: "One device with its live status", params: SnParamsSchema, response: { 200: DeviceSchema, ...errorResponses(400, 401, 404) } } },
+    async (request) => {
+      const { sn } = request.params;
+      const [record, latest] = await Promise.all([app.devices.get(sn), app.liveState.one(sn)]);
+      if (!record) throw notFound(`no device ${sn}`);
+      return toDevice(record, latest, app.clock.now());
+    },
+  );
+
+  app.patch(
+    "/:sn",
+    {
+      onRequest: canEdit,
+      schema: {
+        tags, security,
+        summary: "Change device fields; a calibration change (k, b, t_comp, t_ref) makes a new calibration version, live in the worker within a second",
+        params: SnParamsSchema,
+        body: DevicePatchSchema,
+        response: { 200: DeviceSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { sn } = request.params;
+      const record = await app.devices.update(sn, request.body, actorOf(request));
+      if (!record) throw notFound(`no device ${sn}`);
+      await app.deviceEvents.changed(sn, "updated");
+      return toDevice(record, await app.liveState.one(sn), app.clock.now());
+    },
+  );
+
+  app.delete(
+    "/:sn",
+    {
+      onRequest: canEdit,
+      schema: { tags, security, summary: "Delete a device (its stored readings stay)", params: SnParamsSchema, response: { 204: NoContentSchema, ...errorResponses(400, 401, 403, 404) } },
+    },
+    async (request, reply) => {
+      const { sn } = request.params;
+      if (!(await app.devices.delete(sn, actorOf(request)))) throw notFound(`no device ${sn}`);
+      await app.liveState.forget(sn).catch((error) => request.log.warn({ err: error, sn }, "could not forget the device's live state"));
+      await app.deviceEvents.changed(sn, "deleted");
+      return reply.code(204).send(null);
+    },
+  );
+
+  await app.register(credentialsRoutes, { canEdit });
+  await app.register(telemetryRoutes);
+};
+
+export default deviceRoutes;

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { HealthSchema, type Health } from "@mcs/protocol";
+import { MemoryCache } from "@mcs/platform";
+import { withTimeout } from "../../lib/with-timeout.ts";
+
+type ServiceState = Health["db"];
+
+export interface HealthOptions {
+  broker(): ServiceState;
+}
+
+/** A health check must answer fast even when a service hangs. */
+const CHECK_TIMEOUT_MS = 1_000;
+
+/**
+ * `GET /api/health`, without a session: the database and the cache are checked live
+ * (answered "embedded" when in-process), the broker is reported by its owner. Any
+ * service down makes the status "degraded"; the answer is 200 either way so that the
+ * body can say what is wrong.
+ */
+const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, options) => {
+  // Kept from the last successful count: the database being down must not hide it.
+  let deadLetters = 0;
+
+  async function checkDb(): Promise<ServiceState> {
+    try {
+      await withTimeout(app.db.query("SELECT 1"), CHECK_TIMEOUT_MS, "database");
+      deadLetters = await withTimeout(app.telemetry.countDeadLetters(), CHECK_TIMEOUT_MS, "database");
+      return app.db.kind === "pglite" ? "embedded" : "ok";
+    } catch {
+      return "down";
+    }
+  }
+
+  async function checkCache(): Promise<ServiceState> {
+    const ok = await withTimeout(app.cache.ping(), CHECK_TIMEOUT_MS, "cache").catch(() => false);
+    if (!ok) return "down";
+    return app.cache instanceof MemoryCache ? "embedded" : "ok";
+  }
+
+  app.get(
+    "/health",
+    {
+      schema: { tags: ["health"], summary: "Whether the platform and its services are up", response: { 200: HealthSchema } },
+    },
+    async () => {
+      const [db, cache] = await Promise.all([checkDb(), checkCache()]);
+      const broker = options.broker();
+      const degraded = [db, cache, broker].includes("down");
+      // No license check exists yet: say so rather than pretend.
+      return { status: degraded ? "degraded" : "ok", db, cache, broker, license: "unlicensed", dead_letters: deadLetters } satisfies Health;
+    },
+  );
+};
+
+export default healthRoutes;

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cacheKeys, DeviceSchema, type LatestReading } from "@mcs/protocol";
+import { MODES } from "../../test-support/ports.ts";
+import { verifyMosquittoPassword } from "@mcs/platform";
+import { buildTestApp, expectError, type TestApp } from "./helper.ts";
+
+describe.each(MODES)("/api/devices (%s mode)", (mode) => {
+  let t: TestApp;
+  let admin: { authorization: string };
+  const create = (payload: object) => t.app.inject({ method: "POST", url: "/api/devices", headers: admin, payload });
+  const get = (sn: string) => t.app.inject({ method: "GET", url: `/api/devices/${sn}`, headers: admin });
+  const patch = (sn: string, payload: object) => t.app.inject({ method: "PATCH", url: `/api/devices/${sn}`, headers: admin, payload });
+  const storedHash = async (sn: string) => (await t.ports.db.query<{ h: string }>(`SELECT mqtt_password_hash AS h FROM devices WHERE sn = $1`, [sn]))[0]?.h;
+  const latest = (reading: LatestReading) => t.ports.cache.hset(cacheKeys.latest, { [reading.sn]: JSON.stringify(reading) });
+  const nowS = () => Math.floor(t.clock.now() / 1000);
+
+  beforeAll(async () => {
+    t = await buildTestApp(mode);
+    admin = await t.as("admin");
+  });
+  afterAll(async () => t.close());
+
+  describe("POST /api/devices", () => {
+    it("answers 201 with the device and its MQTT password, shown this once; only a Mosquitto hash of it is stored", async () => {
+      const res = await create({ sn: "D001", name: "Tank 1", gas: "H2S", unit: "ppm", k: 2, b: 1, t_comp: 0.5, t_ref: 20, high_limit: 10, low_limit: 5 });
+      expect(res.statusCode).toBe(201);
+      const body = res.json<Record<string, unknown>>();
+      expect(body).toMatchObject({ sn: "D001", name: "Tank 1", gas: "H2S", unit: "ppm", k: 2, b: 1, t_comp: 0.5, t_ref: 20, high_limit: 10, low_limit: 5, enabled: true, calib_version: 1, status: "offline", ppm: null, last_seen: null });
+      expect(body.mqtt_password).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]{32}$/));
+      const hash = await storedHash("D001");
+      expect(hash).toMatch(/^\$7\$/);
+      expect(verifyMosquittoPassword(body.mqtt_password as string, hash!)).toBe(true);
+    });
+
+    it("fills the defaults for fields not given", async () => {
+      const res = await create({ sn: "D002" });
+      expect(res.json()).toMatchObject({ sn: "D002", name: "D002", gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true });
+    });
+
+    it("answers 409 for an sn that exists, and keeps the first device's password", async () => {
+      const before = await storedHash("D001");
+      expectError(await create({ sn: "D001", name: "other" }), 409, "MCS_ERR_CONFLICT", "device D001 already exists");
+      expect(await storedHash("D001")).toBe(before);
+      expect((await get("D001")).json()).toMatchObject({ name: "Tank 1" });
+    });
+
+    it("announces the new device on the bus", async () => {
+      const seen: unknown[] = [];
+      const off = await t.ports.bus.subscribe("device.changed", (m) => seen.push(m));
+      await create({ sn: "D003" });
+      await expect.poll(() => seen).toContainEqual({ sn: "D003", action: "created" });
+      await off();
+    });
+  });
+
+  describe("GET /api/devices and /api/devices/{sn}", () => {
+    it("never answer the MQTT password or its hash", async () => {
+      const hash = (await storedHash("D001"))!;
+      for (const res of [await get("D001"), await t.app.inject({ method: "GET", url: "/api/devices", headers: admin })]) {
+        expect(res.statusCode).toBe(200);
+        expect(res.body).not.toContain("mqtt_password");
+        expect(res.body).not.toContain(hash.split("$")[4]!);
+      }
+    });
+
+    it("answer exactly the documented device fields", async () => {
+      const body = (await get("D001")).json();
+      expect(() => DeviceSchema.strict().parse(body)).not.toThrow();
+    });
+
+    it("merge each device's live status, last ppm and last_seen from the worker's latest state", async () => {
+      await create({ sn: "LIVE1" });
+      await create({ sn: "FAULT1" });
+      await create({ sn: "ALARM1" });
+      await create({ sn: "STALE1" });
+      await latest({ sn: "LIVE1", ts: nowS() - 10, ppm: 12.5, status: "online", flags: 0 });
+      await latest({ sn: "FAULT1", ts: nowS(), ppm: 60000, status: "fault", flags: 1 });
+      await latest({ sn: "ALARM1", ts: nowS(), ppm: 900, status: "alarm", flags: 0 });
+      await latest({ sn: "STALE1", ts: nowS() - 91, ppm: 3, status: "online", flags: 0 });
+      const res = await t.app.inject({ method: "GET", url: "/api/devices", headers: admin });
+      const bySn = new Map(res.json<{ data: { sn: string }[] }>().data.map((d) => [d.sn, d]));
+      expect(bySn.get("LIVE1")).toMatchObject({ status: "online", ppm: 12.5, last_seen: new Date((nowS() - 10) * 1000).toISOString() });
+      expect(bySn.get("FAULT1")).toMatchObject({ status: "fault", ppm: 60000 });
+      expect(bySn.get("ALARM1")).toMatchObject({ status: "alarm", ppm: 900 });
+      expect(bySn.get("STALE1")).toMatchObject({ status: "offline", ppm: 3 });
+      expect(bySn.get("D002")).toMatchObject({ status: "offline", ppm: null, last_seen: null });
+    });
+
+    it("show a device offline once 3 report intervals (90 s) pass without a reading", async () => {
+      t.clock.ms = nowS() * 1000;
+      await latest({ sn: "LIVE1", ts: nowS(), ppm: 1, status: "online", flags: 0 });
+      t.clock.advance(90_000);
+      expect((await get("LIVE1")).json()).toMatchObject({ status: "online" });
+      t.clock.advance(1_000);
+      expect((await get("LIVE1")).json()).toMatchObject({ status: "offline", ppm: 1 });
+    });
+
+    it("ignore a latest-state entry that is not a reading", async () => {
+      await t.ports.cache.hset(cacheKeys.latest, { D002: "{broken" });
+      expect((await get("D002")).json()).toMatchObject({ status: "offline", ppm: null });
+    });
+
+    it("answer 404 for an unknown sn", async () => {
+      expectError(await get("NOPE"), 404, "MCS_ERR_NOT_FOUND", "no device NOPE");
+    });
+  });
+
+  describe("PATCH /api/devices/{sn}", () => {
+    it("makes a calibration change a new calibration version and tells the worker at once", async () => {
+      await t.ports.cache.hset(cacheKeys.calibration, { D001: JSON.stringify({ sn: "D001", k: 2 }) });
+      const seen: unknown[] = [];
+      const off = await t.ports.bus.subscribe("device.changed", (m) => seen.push(m));
+      const res = await patch("D001", { k: 3.5, calib_note: "bump test" });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ sn: "D001", k: 3.5, calib_version: 2 });
+      await expect.poll(() => seen).toContainEqual({ sn: "D001", action: "updated" });
+      expect(await t.ports.cache.hget(cacheKeys.calibration, "D001")).toBeNull();
+      const versions = await t.ports.db.query(`SELECT version, k, note, changed_by FROM calibration_versions WHERE sn = 'D001' ORDER BY version`);
+      expect(versions).toEqual([
+        { version: 1, k: 2, note: "initial calibration", changed_by: "admin" },
+        { version: 2, k: 3.5, note: "bump test", changed_by: "admin" },
+      ]);
+      await off();
+    });
+
+    it("keeps the calibration version when only other fields change", async () => {
+      const res = await patch("D001", { name: "Tank one", high_limit: null });
+      expect(res.json()).toMatchObject({ name: "Tank one", high_limit: null, calib_version: 2 });
+    });
+
+    it("writes who changed what, from which address, before and after, in the audit log", async () => {
+      const [row] = await t.ports.db.query<{ actor: string; ip: string; before: { name: string }; after: { name: string } }>(
+        `SELECT actor, ip, before, after FROM audit_log WHERE action = 'device.update' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(row).toMatchObject({ actor: "admin", ip: "127.0.0.1", before: { name: "Tank 1" }, after: { name: "Tank one" } });
+    });
+
+    it("answers 404 for an unknown sn", async () => {
+      expectError(await patch("NOPE", { name: "x" }), 404, "MCS_ERR_NOT_FOUND", "no device NOPE");
+    });
+  });
+
+  describe("POST /api/devices/{sn}/credentials", () => {
+    it("rotates the MQTT password: the new one matches the stored hash, the old one no longer does", async () => {
+      const first = (await create({ sn: "ROT1" })).json<{ mqtt_password: string }>().mqtt_password;
+      const res = await t.app.inject({ method: "POST", url: "/api/devices/ROT1/credentials", headers: admin });
+      expect(res.statusCode).toBe(200);
+      const { mqtt_password } = res.json<{ mqtt_password: string }>();
+      expect(Object.keys(res.json())).toEqual(["mqtt_password"]);
+      const hash = (await storedHash("ROT1"))!;
+      expect(verifyMosquittoPassword(mqtt_password, hash)).toBe(true);
+      expect(verifyMosquittoPassword(first, hash)).toBe(false);
+    });
+
+    it("answers 404 for an unknown sn", async () => {
+      expectError(await t.app.inject({ method: "POST", url: "/api/devices/NOPE/credentials", headers: admin }), 404, "MCS_ERR_NOT_FOUND");
+    });
+  });
+
+  describe("DELETE /api/devices/{sn}", () => {
+    it("answers 204, forgets the device's live state, and the device is gone", async () => {
+      await latest({ sn: "D003", ts: nowS(), ppm: 1, status: "online", flags: 0 });
+      const res = await t.app.inject({ method: "DELETE", url: "/api/devices/D003", headers: admin });
+      expect(res.statusCode).toBe(204);
+      expect(res.body).toBe("");
+      expectError(await get("D003"), 404, "MCS_ERR_NOT_FOUND");
+      expect(await t.ports.cache.hget(cacheKeys.latest, "D003")).toBeNull();
+      expectError(await t.app.inject({ method: "DELETE", url: "/api/devices/D003", headers: admin }), 404, "MCS_ERR_NOT_FOUND");
+    });
+  });
+
+  describe("GET /api/audit (admin)", () => {
+    it("lists the changes, newest first, with actor and address and never a secret", async () => {
+      const res = await t.app.inject({ method: "GET", url: "/api/audit?limit=50", headers: admin });
+      expect(res.statusCode).toBe(200);
+      const { data } = res.json<{ data: { action: string; actor: string; ip: string; target: string }[] }>();
+      expect(data.map((e) => e.action)).toEqual(expect.arrayContaining(["device.create", "device.update", "device.delete", "device.credentials.rotate"]));
+      expect(data[0]).toMatchObject({ action: "device.delete", target: "D003", actor: "admin", ip: "127.0.0.1" });
+      expect(res.body).not.toMatch(/mqtt_password|password_hash/);
+    });
+  });
+
+  it("an engineer may change devices too", async () => {
+    const res = await t.app.inject({ method: "PATCH", url: "/api/devices/D002", headers: await t.as("engineer"), payload: { enabled: false } });
+    expect(res.json()).toMatchObject({ enabled: false });
+  });
+});
