@@ -31,14 +31,21 @@ const DeviceFields = z.object({
 });
 
 export const DeviceCreateSchema = DeviceFields.partial()
-  .extend({ sn: z.string().regex(SN_PATTERN, "sn is 1–32 letters, digits, '_' or '-'") })
+  .extend({
+    sn: z
+      .string()
+      .regex(SN_PATTERN, "sn is 1–32 letters, digits, '_' or '-'")
+      // The broker's service accounts (mcs-worker, mcs-backend) share the devices' username space.
+      .refine((sn) => !/^mcs-/i.test(sn), "sn may not start with 'mcs-' (reserved for the platform's own accounts)"),
+  })
   .strict();
 export type DeviceCreate = z.infer<typeof DeviceCreateSchema>;
 
 export const DevicePatchSchema = DeviceFields.partial()
   .extend({ calib_note: z.string().max(500).optional() })
   .strict()
-  .refine((body) => Object.keys(body).length > 0, { message: "nothing to change" });
+  // Only when the body is otherwise valid: `{"colour":1}` is an unknown field, not an empty patch.
+  .refine((body) => Object.keys(body).length > 0, { message: "nothing to change", when: (payload) => payload.issues.length === 0 });
 export type DevicePatch = z.infer<typeof DevicePatchSchema>;
 
 export const DeviceSchema = DeviceFields.extend({
