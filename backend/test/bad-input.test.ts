@@ -11,6 +11,7 @@ const BAD_CREATES: [string, string, RegExp][] = [
   ["an unknown field", `{"sn":"B1","colour":"red"}`, /body\.colour: unknown field/],
   ["a secret smuggled in", `{"sn":"B1","mqtt_password_hash":"$7$1$x$y"}`, /body\.mqtt_password_hash: unknown field/],
   ["a bad sn", `{"sn":"bad sn!"}`, /body\.sn: sn is 1–32 letters/],
+  ["an sn of the broker's own accounts", `{"sn":"mcs-worker"}`, /body\.sn: sn may not start with 'mcs-'/],
   ["an sn that is too long", JSON.stringify({ sn: "x".repeat(33) }), /body\.sn/],
   ["a missing sn", `{"name":"no sn"}`, /body\.sn/],
   ["a huge name", JSON.stringify({ sn: "B1", name: "n".repeat(10_000) }), /body\.name: Too big/],

@@ -95,6 +95,14 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
       expect((await get("LIVE1")).json()).toMatchObject({ status: "offline", ppm: 1 });
     });
 
+    it("learn a newly stored reading from the worker's `readings` bus message (Redis pub/sub in services mode)", async () => {
+      await create({ sn: "BUS1" });
+      await t.ports.bus.publish("readings", [{ sn: "BUS1", ts: nowS(), ppm: 42, status: "online", flags: 0 }]);
+      await expect.poll(async () => (await get("BUS1")).json()).toMatchObject({ status: "online", ppm: 42 });
+      const list = (await t.app.inject({ method: "GET", url: "/api/devices", headers: admin })).json<{ data: { sn: string; ppm: number }[] }>();
+      expect(list.data.find((d) => d.sn === "BUS1")?.ppm).toBe(42);
+    });
+
     it("ignore a latest-state entry that is not a reading", async () => {
       await t.ports.cache.hset(cacheKeys.latest, { D002: "{broken" });
       expect((await get("D002")).json()).toMatchObject({ status: "offline", ppm: null });

@@ -10,11 +10,25 @@ declare module "fastify" {
 }
 
 /**
- * Each device's latest reading as the worker keeps it (cache hash `mcs:latest`). Without
- * the cache, devices are still listed, all offline: a degraded answer, not a failure.
+ * Each device's latest reading. The worker keeps it in the cache (hash `mcs:latest`) and
+ * announces each committed batch on the bus (`readings`, Redis pub/sub across processes);
+ * the backend listens, so it knows a new reading the moment it is stored, and reads the
+ * cache for what it did not hear (after its start, or while the bus was away). Without
+ * the cache, devices are still listed from what was heard: a degraded answer, not a failure.
  */
 export class LiveState {
+  private readonly heard = new Map<string, LatestReading>();
+
   constructor(private readonly cache: Cache, private readonly log: FastifyBaseLogger) {}
+
+  /** Takes a `readings` bus message (the newest reading of each device in a batch). */
+  hear(message: unknown): void {
+    if (!Array.isArray(message)) return;
+    for (const item of message) {
+      const latest = parse(JSON.stringify(item));
+      if (latest) this.heard.set(latest.sn, newer(this.heard.get(latest.sn), latest));
+    }
+  }
 
   async all(): Promise<Map<string, LatestReading>> {
     const found = new Map<string, LatestReading>();
@@ -24,32 +38,40 @@ export class LiveState {
         if (latest) found.set(sn, latest);
       }
     } catch (error) {
-      this.log.warn({ err: error }, "cache unavailable: devices shown offline");
+      this.log.warn({ err: error }, "cache unavailable: devices shown as last heard");
     }
+    for (const [sn, latest] of this.heard) found.set(sn, newer(found.get(sn), latest));
     return found;
   }
 
   async one(sn: string): Promise<LatestReading | undefined> {
+    let cached: LatestReading | undefined;
     try {
       const text = await this.cache.hget(cacheKeys.latest, sn);
-      return text ? parse(text) : undefined;
+      cached = text ? parse(text) : undefined;
     } catch (error) {
-      this.log.warn({ err: error }, "cache unavailable: device shown offline");
-      return undefined;
+      this.log.warn({ err: error }, "cache unavailable: device shown as last heard");
     }
+    const heard = this.heard.get(sn);
+    return heard ? newer(cached, heard) : cached;
   }
 
   /** Forgets a deleted device's state, so a new device with its sn starts offline. */
   async forget(sn: string): Promise<void> {
+    this.heard.delete(sn);
     await this.cache.hdel(cacheKeys.latest, sn);
   }
+}
+
+function newer(a: LatestReading | undefined, b: LatestReading): LatestReading {
+  return a && a.ts > b.ts ? a : b;
 }
 
 /** A cache entry written by another program: trusted for its shape only after a look. */
 function parse(text: string): LatestReading | undefined {
   try {
     const value = JSON.parse(text) as Partial<LatestReading>;
-    if (typeof value.ts !== "number" || typeof value.ppm !== "number") return undefined;
+    if (typeof value.sn !== "string" || typeof value.ts !== "number" || typeof value.ppm !== "number") return undefined;
     if (!DEVICE_STATUSES.includes(value.status as LatestReading["status"])) return undefined;
     return value as LatestReading;
   } catch {
@@ -59,7 +81,10 @@ function parse(text: string): LatestReading | undefined {
 
 export const liveStatePlugin = fp(
   async (app) => {
-    app.decorate("liveState", new LiveState(app.cache, app.log.child({ component: "backend.live-state" })));
+    const liveState = new LiveState(app.cache, app.log.child({ component: "backend.live-state" }));
+    app.decorate("liveState", liveState);
+    const unsubscribe = await app.bus.subscribe("readings", (message) => liveState.hear(message));
+    app.addHook("onClose", async () => unsubscribe());
   },
   { name: "live-state", dependencies: ["ports"] },
 );
