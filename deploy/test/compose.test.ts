@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+// No Docker engine here: the compose file is checked statically against the files it
+// mounts and the programs it runs; the same Mosquitto config runs for real in the tests.
+const read = (path: string) => readFileSync(fileURLToPath(new URL(`../${path}`, import.meta.url)), "utf8");
+interface Service { volumes?: string[]; environment?: Record<string, string>; ports?: string[]; command?: string[] }
+const compose = parse(read("docker-compose.yml")) as { services: Record<string, Service> };
+const mosquittoConf = read("mosquitto/mosquitto.conf");
+const acl = read("mosquitto/acl");
+
+describe("deploy/docker-compose.yml", () => {
+  it("mounts every file and folder the project's mosquitto.conf names", () => {
+    const mounts = (compose.services.mosquitto?.volumes ?? []).map((v) => v.split(":")[1]!);
+    const paths = [...mosquittoConf.matchAll(/^\s*(?:password_file|acl_file|certfile|keyfile|cafile|persistence_location)\s+(\S+)/gm)].map((m) => m[1]!);
+    expect(paths.length).toBeGreaterThanOrEqual(5);
+    for (const path of paths) expect(mounts.some((mount) => path === mount || path.startsWith(mount.endsWith("/") ? mount : `${mount}/`)), path).toBe(true);
+  });
+
+  it("publishes only the TLS port of the broker; the plain listener stays inside", () => {
+    expect(compose.services.mosquitto?.ports).toEqual(["8883:8883"]);
+    expect(mosquittoConf).toMatch(/^listener 8883/m);
+  });
+
+  it("logs the worker and the backend in with the accounts the ACL knows", () => {
+    expect(compose.services.worker?.environment?.MQTT_URL).toMatch(/^mqtt:\/\/mcs-worker:/);
+    expect(compose.services.backend?.environment?.MQTT_URL).toMatch(/^mqtt:\/\/mcs-backend:/);
+    expect(acl).toMatch(/^user mcs-worker$/m);
+    expect(acl).toMatch(/^user mcs-backend$/m);
+  });
+
+  it("runs the worker and the backend with the product's own scripts and variables", () => {
+    const scripts = JSON.parse(read("../package.json")).scripts as Record<string, string>;
+    for (const name of ["worker", "backend"]) {
+      const service = compose.services[name]!;
+      expect(scripts[service.command![2]!]).toBeDefined();
+      expect(Object.keys(service.environment!)).toEqual(expect.arrayContaining(["DATABASE_URL", "REDIS_URL", "MQTT_URL"]));
+    }
+  });
+
+  it("keeps every secret out of the file (taken from deploy/.env)", () => {
+    for (const service of Object.values(compose.services)) {
+      for (const [name, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|SECRET|_URL/.test(name)) expect(value.includes("${") || !/:[^/@]+@/.test(value), name).toBe(true);
+        if (/PASSWORD/.test(name)) expect(value, name).toMatch(/^\$\{/);
+      }
+    }
+  });
+
+  it("builds an image that installs every workspace of the monorepo", () => {
+    const dockerfile = read("Dockerfile");
+    const workspaces = JSON.parse(read("../package.json")).workspaces as string[];
+    for (const workspace of workspaces) expect(dockerfile).toContain(`COPY ${workspace}/package.json`);
+  });
+});
