@@ -4,3 +4,6 @@ export * from "./websocket.ts";
 export * from "./flags.ts";
 export * from "./rest.ts";
 export * from "./bus.ts";
+export * from "./rest-commands.ts";
+export * from "./rest-alarms.ts";
+export * from "./rest-admin.ts";

@@ -1,19 +1,9 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { listAudit } from "@mcs/platform";
+import { AuditEntrySchema } from "@mcs/protocol";
 import { errorResponses, SESSION_SECURITY } from "../../lib/route-schemas.ts";
 
-// Local until the audit issue moves them into @mcs/protocol.
-const AuditEntrySchema = z.object({
-  id: z.number().int(),
-  at: z.string(),
-  actor: z.string(),
-  ip: z.string().nullable(),
-  action: z.string(),
-  target: z.string(),
-  before: z.unknown(),
-  after: z.unknown(),
-});
 const AuditListSchema = z.object({ data: z.array(AuditEntrySchema) });
 const AuditQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
 
