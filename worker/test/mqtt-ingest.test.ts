@@ -40,7 +40,7 @@ interface TestConsumer {
 }
 
 /** A worker consumer; `autoAck` acknowledges each message on receipt. Its session is removed after the test. */
-function consumer(clientId: string, group: string, options: Partial<MqttIngestOptions> & { kind?: "tls" | "plain"; password?: string; autoAck?: boolean } = {}): TestConsumer {
+function consumer(clientId: string, group: string | null, options: Partial<MqttIngestOptions> & { kind?: "tls" | "plain"; password?: string; autoAck?: boolean } = {}): TestConsumer {
   const { kind = "plain", password = USERS["mcs-worker"], autoAck = false, ...rest } = options;
   const ingest = new MqttIngest({
     url: broker.url(kind, "mcs-worker", password),
@@ -244,6 +244,22 @@ describe("MqttIngest on the project's Mosquitto (TLS 1.3, password file, ACL)", 
     expect(afterRestart.slice(0, 50).every((m) => m.dup)).toBe(true);
     for (const message of afterRestart) message.ack();
     await waitFor(() => worker.ingest.counters.acked === 200, "200 PUBACKs");
+  });
+
+  it("without a share group, keeps its subscription through a broker restart: readings published before the worker is back are delivered", async () => {
+    // Mosquitto 2.0.x does not restore a persistent session's $share subscriptions after a
+    // restart; a plain subscription is restored, which is why a single worker runs without a group.
+    const first = consumer("f-1", null, { autoAck: true });
+    await first.start();
+    await first.ingest.stop();
+    await broker.restart();
+    const sender = await device("A002");
+    await publishReadings(sender, "A002", 1, 10);
+    await sender.endAsync();
+    const back = consumer("f-1", null, { autoAck: true });
+    await back.start();
+    await waitFor(() => back.received.length === 10, "the 10 readings published while the worker was away");
+    expect(back.received.map(seqOf)).toEqual(range(1, 10));
   });
 
   it("enforces the ACL: a device's publish to another device's topic never reaches the worker, a device gets no other device's commands or readings, and a wrong password is refused", async () => {

@@ -37,8 +37,14 @@ export interface MqttIngestOptions {
   ca?: string | Buffer;
   /** Stable per worker instance: the broker keeps this id's session (and queued share) while it is away. */
   clientId: string;
-  /** Shared-subscription group (default `workers`). */
-  group?: string;
+  /**
+   * Shared-subscription group (default `workers`), so several workers split the load; null
+   * for a plain persistent subscription. Mosquitto 2.0.x restores a persistent session's
+   * plain subscriptions after a restart but not its `$share` ones: with a share group,
+   * readings that arrive between a broker restart and the worker's resubscription are
+   * acknowledged to the device and go to nobody. A single worker should use null.
+   */
+  group?: string | null;
   /** Topic filters (default the device-to-server topics). */
   topics?: string[];
   /**
@@ -153,7 +159,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> implements Messag
     const { receiveMaximum, keepalive, group } = this.options;
     if (!Number.isInteger(receiveMaximum) || receiveMaximum < 1 || receiveMaximum > 65_535) throw new Error(`receiveMaximum must be 1…65535, not ${receiveMaximum}`);
     if (!Number.isInteger(keepalive) || keepalive < 1 || keepalive > 65_535) throw new Error(`keepalive must be 1…65535 s, not ${keepalive}`);
-    if (!/^[^/+#]+$/.test(group)) throw new Error(`shared-subscription group ${JSON.stringify(group)} must not contain / + #`);
+    if (group !== null && !/^[^/+#]+$/.test(group)) throw new Error(`shared-subscription group ${JSON.stringify(group)} must not contain / + #`);
     this.target = parseUrl(options.url);
   }
 
@@ -338,7 +344,7 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> implements Messag
         {
           cmd: "subscribe",
           messageId: SUBSCRIBE_ID,
-          subscriptions: this.options.topics.map((topic) => ({ topic: `$share/${this.options.group}/${topic}`, qos: 1 as const, nl: false, rap: false, rh: 0 })),
+          subscriptions: this.options.topics.map((topic) => ({ topic: this.filter(topic), qos: 1 as const, nl: false, rap: false, rh: 0 })),
         },
         { protocolVersion: 5 },
       ),
@@ -493,6 +499,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> implements Messag
       this.reconnectTimer = undefined;
       if (!this.stopped) this.open();
     }, delay);
+  }
+
+  private filter(topic: string): string {
+    return this.options.group === null ? topic : `$share/${this.options.group}/${topic}`;
   }
 
   private brokerName(): string {
