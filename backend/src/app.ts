@@ -1,6 +1,6 @@
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyInstance } from "fastify";
-import { createLogger, systemClock, type Bus, type Cache, type Clock, type Db, type Logger } from "@mcs/platform";
+import { createLogger, systemClock, type Bus, type Cache, type Clock, type CommandPublisher, type Db, type Logger } from "@mcs/platform";
 import type { Health } from "@mcs/protocol";
 import { portsPlugin } from "./plugins/external/ports.ts";
 import { zodPlugin } from "./plugins/external/zod.ts";
@@ -12,6 +12,7 @@ import { loginThrottlePlugin } from "./plugins/app/login-throttle.ts";
 import { authPlugin } from "./plugins/app/auth.ts";
 import { liveStatePlugin } from "./plugins/app/live-state.ts";
 import { deviceEventsPlugin } from "./plugins/app/device-events.ts";
+import { commandDispatchPlugin } from "./plugins/app/command-dispatch.ts";
 import healthRoutes from "./routes/health/index.ts";
 import authRoutes from "./routes/auth/index.ts";
 import deviceRoutes from "./routes/devices/index.ts";
@@ -22,6 +23,11 @@ export interface AppDeps {
   cache: Cache;
   bus: Bus;
   clock?: Clock;
+  /**
+   * Publishes commands to `mcs/{sn}/cmd` (the embedded broker, or an MQTT connection as
+   * `mcs-backend`). Without it, commands wait for the worker to send them.
+   */
+  commands?: CommandPublisher;
   /** The broker's state, as its owner knows it (the embedded server, or a probe in services mode). */
   health?: { broker(): Health["broker"] };
   /** Mark the session cookie Secure: on wherever HTTPS is in front. */
@@ -61,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin);
   await app.register(liveStatePlugin);
   await app.register(deviceEventsPlugin);
+  await app.register(commandDispatchPlugin, { publisher: deps.commands });
 
   const broker = deps.health?.broker ?? (() => "down" as const);
   await app.register(healthRoutes, { prefix: "/api", broker });

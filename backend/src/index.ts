@@ -1,3 +1,2 @@
 export { buildApp, type AppDeps } from "./app.ts";
 export { ensureFirstAdmin, type FirstAdminOptions, type FirstAdminResult } from "./first-admin.ts";
-export { probeBroker, type BrokerProbe } from "./broker-probe.ts";

@@ -1,6 +1,7 @@
-import { createLogger, loadConfig, openPorts } from "@mcs/platform";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createLogger, loadConfig, MqttCommandPublisher, openPorts } from "@mcs/platform";
 import { buildApp } from "./app.ts";
-import { probeBroker } from "./broker-probe.ts";
 import { ensureFirstAdmin } from "./first-admin.ts";
 
 const log = createLogger("backend");
@@ -10,10 +11,21 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const ports = await openPorts(config);
   await ensureFirstAdmin(ports.db, { password: config.adminPassword, dataDir: config.dataDir });
-  const broker = config.mqttUrl ? probeBroker(config.mqttUrl) : undefined;
+  // MQTT_URL names the backend's own account (mcs-backend): it publishes commands. The
+  // connection is also the broker's health: up means the broker answers and accepts us.
+  if (!config.mqttUrl) log.warn("MQTT_URL is not set: commands wait for the worker to send them");
+  const commands = config.mqttUrl
+    ? new MqttCommandPublisher({
+        url: config.mqttUrl,
+        ca: config.mqttCa ? await readFile(config.mqttCa) : undefined,
+        // Unique per process (clean session): two backends must not knock each other off.
+        clientId: `mcs-backend-${randomBytes(4).toString("hex")}`,
+      })
+    : undefined;
   const app = await buildApp({
     ...ports,
-    health: { broker: () => broker?.state() ?? "down" },
+    commands,
+    health: { broker: () => (commands?.connected ? "ok" : "down") },
     // Production sits behind HTTPS (nginx); MCS_SECURE_COOKIES=false for plain-HTTP trials.
     secureCookies: process.env.MCS_SECURE_COOKIES !== "false",
   });
@@ -29,8 +41,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000).unref();
     try {
-      await app.close(); // stops accepting, finishes requests in flight
-      broker?.stop();
+      await app.close(); // stops accepting, finishes requests (and command deliveries) in flight
+      await commands?.close();
       await ports.close();
     } finally {
       clearTimeout(force);

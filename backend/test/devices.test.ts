@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheKeys, DeviceSchema, type LatestReading } from "@mcs/protocol";
 import { MODES } from "../../test-support/ports.ts";
-import { verifyMosquittoPassword } from "@mcs/platform";
+import { DeviceStore, PresenceStore, verifyMosquittoPassword } from "@mcs/platform";
 import { buildTestApp, expectError, type TestApp } from "./helper.ts";
 
 describe.each(MODES)("/api/devices (%s mode)", (mode) => {
@@ -13,6 +13,13 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
   const storedHash = async (sn: string) => (await t.ports.db.query<{ h: string }>(`SELECT mqtt_password_hash AS h FROM devices WHERE sn = $1`, [sn]))[0]?.h;
   const latest = (reading: LatestReading) => t.ports.cache.hset(cacheKeys.latest, { [reading.sn]: JSON.stringify(reading) });
   const nowS = () => Math.floor(t.clock.now() / 1000);
+  /** What the workers would have written: the device's presence and when it was last heard. */
+  const presence = async (sn: string, online: boolean, lastSeenMs: number) => {
+    const store = new PresenceStore(t.ports.cache);
+    const { text } = await store.current(sn);
+    expect(await store.change(sn, text, { online, at: lastSeenMs, reason: online ? "reading" : "silence" })).toBe(true);
+    await store.seen(new Map([[sn, lastSeenMs]]));
+  };
 
   beforeAll(async () => {
     t = await buildTestApp(mode);
@@ -34,7 +41,12 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
 
     it("fills the defaults for fields not given", async () => {
       const res = await create({ sn: "D002" });
-      expect(res.json()).toMatchObject({ sn: "D002", name: "D002", gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true });
+      expect(res.json()).toMatchObject({ sn: "D002", name: "D002", gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true, report_interval_s: 10 });
+    });
+
+    it("takes the device's report interval, which sets when silence means offline", async () => {
+      const res = await create({ sn: "SLOW1", report_interval_s: 60 });
+      expect(res.json()).toMatchObject({ sn: "SLOW1", report_interval_s: 60 });
     });
 
     it("answers 409 for an sn that exists, and keeps the first device's password", async () => {
@@ -68,35 +80,43 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
       expect(() => DeviceSchema.strict().parse(body)).not.toThrow();
     });
 
-    it("merge each device's live status, last ppm and last_seen from the worker's latest state", async () => {
+    it("merge each device's presence (status, last_seen) and latest reading (ppm, fault, alarm) from the workers", async () => {
       await create({ sn: "LIVE1" });
       await create({ sn: "FAULT1" });
       await create({ sn: "ALARM1" });
       await create({ sn: "STALE1" });
+      const heard = t.clock.now() - 10_000;
+      for (const sn of ["LIVE1", "FAULT1", "ALARM1"]) await presence(sn, true, heard);
+      await presence("STALE1", false, heard - 60_000);
       await latest({ sn: "LIVE1", ts: nowS() - 10, ppm: 12.5, status: "online", flags: 0 });
       await latest({ sn: "FAULT1", ts: nowS(), ppm: 60000, status: "fault", flags: 1 });
       await latest({ sn: "ALARM1", ts: nowS(), ppm: 900, status: "alarm", flags: 0 });
       await latest({ sn: "STALE1", ts: nowS() - 91, ppm: 3, status: "online", flags: 0 });
       const res = await t.app.inject({ method: "GET", url: "/api/devices", headers: admin });
       const bySn = new Map(res.json<{ data: { sn: string }[] }>().data.map((d) => [d.sn, d]));
-      expect(bySn.get("LIVE1")).toMatchObject({ status: "online", ppm: 12.5, last_seen: new Date((nowS() - 10) * 1000).toISOString() });
+      expect(bySn.get("LIVE1")).toMatchObject({ status: "online", ppm: 12.5, last_seen: new Date(heard).toISOString() });
       expect(bySn.get("FAULT1")).toMatchObject({ status: "fault", ppm: 60000 });
       expect(bySn.get("ALARM1")).toMatchObject({ status: "alarm", ppm: 900 });
-      expect(bySn.get("STALE1")).toMatchObject({ status: "offline", ppm: 3 });
-      expect(bySn.get("D002")).toMatchObject({ status: "offline", ppm: null, last_seen: null });
+      expect(bySn.get("STALE1")).toMatchObject({ status: "offline", ppm: 3, last_seen: new Date(heard - 60_000).toISOString() });
+      expect(bySn.get("D002")).toMatchObject({ status: "offline", ppm: null, last_seen: null, fw: null, boot: null });
     });
 
-    it("show a device offline once 3 report intervals (90 s) pass without a reading", async () => {
-      t.clock.ms = nowS() * 1000;
-      await latest({ sn: "LIVE1", ts: nowS(), ppm: 1, status: "online", flags: 0 });
-      t.clock.advance(90_000);
-      expect((await get("LIVE1")).json()).toMatchObject({ status: "online" });
-      t.clock.advance(1_000);
-      expect((await get("LIVE1")).json()).toMatchObject({ status: "offline", ppm: 1 });
+    it("take online/offline from the workers' presence, not from the age of the last reading (issue 3, part 6)", async () => {
+      await latest({ sn: "LIVE1", ts: nowS() - 3600, ppm: 1, status: "online", flags: 0 });
+      t.clock.advance(600_000);
+      expect((await get("LIVE1")).json()).toMatchObject({ status: "online", ppm: 1 });
+      await presence("LIVE1", false, t.clock.now());
+      expect((await get("LIVE1")).json()).toMatchObject({ status: "offline", ppm: 1, last_seen: new Date(t.clock.now()).toISOString() });
+    });
+
+    it("show the firmware and boot counter the device last reported", async () => {
+      await new DeviceStore(t.ports.db).reportFirmware("LIVE1", "1.2.0", 17);
+      expect((await get("LIVE1")).json()).toMatchObject({ fw: "1.2.0", boot: 17 });
     });
 
     it("learn a newly stored reading from the worker's `readings` bus message (Redis pub/sub in services mode)", async () => {
       await create({ sn: "BUS1" });
+      await presence("BUS1", true, t.clock.now());
       await t.ports.bus.publish("readings", [{ sn: "BUS1", ts: nowS(), ppm: 42, status: "online", flags: 0 }]);
       await expect.poll(async () => (await get("BUS1")).json()).toMatchObject({ status: "online", ppm: 42 });
       const list = (await t.app.inject({ method: "GET", url: "/api/devices", headers: admin })).json<{ data: { sn: string; ppm: number }[] }>();
@@ -129,6 +149,11 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
         { version: 2, k: 3.5, note: "bump test", changed_by: "admin" },
       ]);
       await off();
+    });
+
+    it("changes the report interval, and tells the worker", async () => {
+      const res = await patch("SLOW1", { report_interval_s: 30 });
+      expect(res.json()).toMatchObject({ report_interval_s: 30, calib_version: 1 });
     });
 
     it("keeps the calibration version when only other fields change", async () => {
@@ -168,11 +193,13 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
   describe("DELETE /api/devices/{sn}", () => {
     it("answers 204, forgets the device's live state, and the device is gone", async () => {
       await latest({ sn: "D003", ts: nowS(), ppm: 1, status: "online", flags: 0 });
+      await presence("D003", true, t.clock.now());
       const res = await t.app.inject({ method: "DELETE", url: "/api/devices/D003", headers: admin });
       expect(res.statusCode).toBe(204);
       expect(res.body).toBe("");
       expectError(await get("D003"), 404, "MCS_ERR_NOT_FOUND");
       expect(await t.ports.cache.hget(cacheKeys.latest, "D003")).toBeNull();
+      expect(await new PresenceStore(t.ports.cache).one("D003")).toEqual({});
       expectError(await t.app.inject({ method: "DELETE", url: "/api/devices/D003", headers: admin }), 404, "MCS_ERR_NOT_FOUND");
     });
   });

@@ -3,17 +3,11 @@ import { expect } from "vitest";
 import { hashPassword } from "@mcs/core";
 import { UserStore, type Ports } from "@mcs/platform";
 import type { Role } from "@mcs/protocol";
+import { FakeClock } from "../../test-support/fake-clock.ts";
 import { openTestPorts, type Mode } from "../../test-support/ports.ts";
 import { buildApp, type AppDeps } from "../src/app.ts";
 
-/** A clock the test moves by hand. */
-export class FakeClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(ms: number) {
-    this.ms += ms;
-  }
-}
+export { FakeClock };
 
 export const PASSWORD = "correct horse battery";
 export const USERS: Role[] = ["admin", "engineer", "operator", "viewer"];

@@ -3,10 +3,13 @@ import { buildApp, ensureFirstAdmin } from "@mcs/backend";
 import {
   createLogger,
   DeviceStore,
+  EmbeddedCommandPublisher,
   ensureCertificates,
+  MqttCommandPublisher,
   openPorts,
   startEmbeddedBroker,
   verifyMosquittoPassword,
+  type CommandPublisher,
   type Config,
   type EmbeddedBroker,
   type Ports,
@@ -41,9 +44,12 @@ export async function startServer(config: Config): Promise<Server> {
 
   let broker: EmbeddedBroker | undefined;
   let source: MessageSource;
+  let commands: CommandPublisher;
   let ca: string | undefined;
   if (config.mqttUrl) {
-    source = new MqttIngest({ url: config.mqttUrl, ca: config.mqttCa ? await readFile(config.mqttCa) : undefined, clientId: config.mqttClientId });
+    const brokerCa = config.mqttCa ? await readFile(config.mqttCa) : undefined;
+    source = new MqttIngest({ url: config.mqttUrl, ca: brokerCa, clientId: config.mqttClientId });
+    commands = new MqttCommandPublisher({ url: config.mqttUrl, ca: brokerCa, clientId: `${config.mqttClientId}-cmd` });
   } else {
     const certs = await ensureCertificates(join(config.dataDir, "certs"));
     ca = certs.ca;
@@ -57,10 +63,12 @@ export async function startServer(config: Config): Promise<Server> {
       },
     });
     source = new AedesSource(broker);
+    commands = new EmbeddedCommandPublisher(broker);
   }
 
-  const worker = await startWorker({ ...ports, source });
-  const app = await buildApp({ ...ports, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
+  // One publisher for both: the worker sends to devices that come back, the API sends new commands.
+  const worker = await startWorker({ ...ports, source, commands });
+  const app = await buildApp({ ...ports, commands, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const address = app.server.address();
   const httpPort = typeof address === "object" && address ? address.port : config.httpPort;
@@ -77,6 +85,7 @@ export async function startServer(config: Config): Promise<Server> {
       await fleet?.stop();
       await app.close();
       await worker.stop();
+      await commands.close();
       await broker?.close();
       await ports.close();
     },

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@mcs/platform";
 import { startServer, type Server } from "../src/server.ts";
@@ -89,6 +90,26 @@ describe("the embedded mode, as a new user tries it", () => {
 
   it("refuses a wrong password", async () => {
     await expect(publish(sn, "wrong-password", `mcs/${sn}/up`, ["-m", "{}"])).rejects.toThrow();
+  });
+
+  it("sends a command to a connected device through the embedded broker and shows its ack (issue 3, part 4)", async () => {
+    const device = await mqtt.connectAsync(`mqtts://localhost:${server.mqttPort}`, {
+      ca: readFileSync(join(dir, "certs", "ca.pem")), username: sn, password, protocolVersion: 4, reconnectPeriod: 0,
+      will: { topic: `mcs/${sn}/status`, payload: Buffer.from(`{"online":false}`), qos: 1, retain: true },
+    });
+    device.on("message", (_topic, payload) => {
+      const { id } = JSON.parse(payload.toString()) as { id: string };
+      void device.publishAsync(`mcs/${sn}/ack`, JSON.stringify({ id, ok: true, msg: "debug on" }), { qos: 1 });
+    });
+    await device.subscribeAsync(`mcs/${sn}/cmd`, { qos: 1 });
+    await device.publishAsync(`mcs/${sn}/status`, JSON.stringify({ online: true, fw: "2.0.1", boot: 5 }), { qos: 1, retain: true });
+    await expect.poll(async () => (await api(`/api/devices/${sn}`)).body, { timeout: 10_000 }).toMatchObject({ status: "online", fw: "2.0.1" });
+    const sent = await api(`/api/devices/${sn}/commands`, { method: "POST", body: JSON.stringify({ cmd: "set_debug", params: { interval_s: 1 } }) });
+    expect(sent).toMatchObject({ status: 202, body: { status: "pending" } });
+    await expect.poll(async () => (await api(`/api/devices/${sn}/commands/${sent.body.id}`)).body, { timeout: 10_000 }).toMatchObject({ status: "acked", msg: "debug on" });
+    device.stream.destroy(); // its will: offline at once
+    await expect.poll(async () => (await api(`/api/devices/${sn}`)).body, { timeout: 10_000 }).toMatchObject({ status: "offline" });
+    await device.endAsync(true);
   });
 
   it("runs the demo fleet: its readings can be read back through the telemetry route", async () => {

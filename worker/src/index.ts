@@ -5,3 +5,6 @@ export * from "./processor/parse-message.ts";
 export type * from "./ingest/message-source.ts";
 export * from "./ingest/aedes-source.ts";
 export * from "./ingest/mqtt-ingest.ts";
+export * from "./presence/presence-tracker.ts";
+export * from "./commands/command-sweep.ts";
+export * from "./processor/control-messages.ts";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createLogger, loadConfig, openPorts } from "@mcs/platform";
+import { createLogger, loadConfig, MqttCommandPublisher, openPorts } from "@mcs/platform";
 import { MqttIngest } from "./ingest/mqtt-ingest.ts";
 import { startWorker } from "./worker.ts";
 
@@ -13,12 +13,12 @@ if (!config.mqttUrl || !config.databaseUrl) {
 if (!config.redisUrl) log.warn("REDIS_URL is not set: the backend in another process will not see live readings");
 
 const ports = await openPorts(config);
-const source = new MqttIngest({
-  url: config.mqttUrl,
-  ca: config.mqttCa ? await readFile(config.mqttCa) : undefined,
-  clientId: config.mqttClientId,
-});
-const worker = await startWorker({ ...ports, source });
+const ca = config.mqttCa ? await readFile(config.mqttCa) : undefined;
+const source = new MqttIngest({ url: config.mqttUrl, ca, clientId: config.mqttClientId });
+// Commands to devices that come back go out on a connection of their own (MQTT.js, clean
+// session): the ingest connection holds its acks for commits and is no place for them.
+const commands = new MqttCommandPublisher({ url: config.mqttUrl, ca, clientId: `${config.mqttClientId}-cmd` });
+const worker = await startWorker({ ...ports, source, commands });
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -28,6 +28,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     log.info({ signal }, "stopping");
     worker
       .stop()
+      .then(() => commands.close())
       .then(() => ports.close())
       .then(() => process.exit(0), (error) => {
         log.error({ err: error }, "stop failed");

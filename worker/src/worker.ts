@@ -1,23 +1,48 @@
-import { createLogger, DeviceStore, systemClock, TelemetryStore, type Bus, type Cache, type Clock, type Db } from "@mcs/platform";
+import {
+  CommandDelivery,
+  CommandStore,
+  createLogger,
+  DeviceStore,
+  PresenceStore,
+  systemClock,
+  TelemetryStore,
+  type Bus,
+  type Cache,
+  type Clock,
+  type CommandPublisher,
+  type Db,
+} from "@mcs/platform";
 import { CalibrationCache } from "./calibration-cache.ts";
+import { CommandSweep } from "./commands/command-sweep.ts";
 import type { MessageSource } from "./ingest/message-source.ts";
+import { startExclusiveJob, type ExclusiveJob } from "./lib/exclusive-job.ts";
+import { DEFAULT_REPORT_INTERVAL_S, PresenceTracker } from "./presence/presence-tracker.ts";
+import { ControlMessages } from "./processor/control-messages.ts";
 import { Processor, type ProcessorOptions } from "./processor/processor.ts";
 
 const log = createLogger("worker");
 const HOUR_MS = 3_600_000;
+/** How often the silence and command sweeps run (in one worker at a time). */
+const SWEEP_EVERY_MS = 5_000;
 
 export interface WorkerOptions {
   db: Db;
   cache: Cache;
   bus: Bus;
   source: MessageSource;
+  /** Sends commands (`mcs/{sn}/cmd`); without it, pending commands wait for the backend to send them. */
+  commands?: CommandPublisher;
   clock?: Clock;
   batch?: Pick<ProcessorOptions, "maxBatchMessages" | "maxBatchReadings" | "lingerMs">;
+  /** Period of the silence and command sweeps (default 5 s). */
+  sweepEveryMs?: number;
 }
 
 export interface Worker {
   processor: Processor;
   calibrations: CalibrationCache;
+  presence: PresenceTracker;
+  commandSweep: CommandSweep;
   source: MessageSource;
   /** Stops taking messages, commits what was taken, then stops. */
   stop(): Promise<void>;
@@ -26,21 +51,49 @@ export interface Worker {
 /** Starts the ingest pipeline on a message source (the lean MQTT connection or the embedded broker). */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const clock = options.clock ?? systemClock;
+  const devices = new DeviceStore(options.db);
   const telemetry = new TelemetryStore(options.db);
-  const calibrations = new CalibrationCache(new DeviceStore(options.db), options.cache, options.bus, clock);
+  const commands = new CommandStore(options.db);
+  const presenceStore = new PresenceStore(options.cache);
+  const calibrations = new CalibrationCache(devices, options.cache, options.bus, clock);
   await calibrations.start();
   await telemetry.partitions.ensureAhead(clock.now());
   const partitionTimer = setInterval(() => {
     telemetry.partitions.ensureAhead(clock.now()).catch((error) => log.warn({ err: error }, "could not create partitions ahead"));
   }, HOUR_MS).unref();
 
-  const processor = new Processor({ db: options.db, telemetry, calibrations, cache: options.cache, bus: options.bus, clock, ...options.batch });
+  const delivery = options.commands ? new CommandDelivery(commands, options.commands, clock) : undefined;
+  const presence = new PresenceTracker({
+    store: presenceStore,
+    bus: options.bus,
+    clock,
+    reportIntervalOf: (sn) => {
+      const device = calibrations.get(sn);
+      return device ? (device.report_interval_s ?? DEFAULT_REPORT_INTERVAL_S) : undefined;
+    },
+    // A device that comes back gets what waited for it.
+    onOnline: (sn) => void delivery?.deliver(sn),
+  });
+  await presence.start();
+  const commandSweep = new CommandSweep(commands, presenceStore, clock, delivery);
+  const everyMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
+  const jobs: ExclusiveJob[] = [
+    startExclusiveJob({ cache: options.cache, name: "presence-sweep", everyMs, run: () => presence.sweep() }),
+    startExclusiveJob({ cache: options.cache, name: "command-sweep", everyMs, run: () => commandSweep.run() }),
+  ];
+
+  const processor = new Processor({
+    db: options.db, telemetry, calibrations, cache: options.cache, bus: options.bus, clock,
+    control: new ControlMessages(devices, commands, clock), presence, ...options.batch,
+  });
   await options.source.start((message) => processor.accept(message));
-  log.info("worker started");
+  log.info({ commands: options.commands ? "sends" : "leaves to the backend" }, "worker started");
 
   return {
     processor,
     calibrations,
+    presence,
+    commandSweep,
     source: options.source,
     async stop() {
       clearInterval(partitionTimer);
@@ -49,6 +102,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       await processor.drain();
       await options.source.stop();
       await processor.stop();
+      await Promise.all(jobs.map((job) => job.stop()));
+      await delivery?.idle();
+      await presence.stop();
       await calibrations.stop();
       log.info({ stats: processor.stats }, "worker stopped");
     },

@@ -47,7 +47,9 @@ describe.each(MODES)("the worker's processor (%s mode)", (mode) => {
   });
 
   it("stores a backlog array of 1000 readings whole and in order", async () => {
-    const start = now() - 10_000;
+    // Far enough back that the range holds none of the other tests' readings (at now() a
+    // second or more earlier, now() - 20 000 and now() - 30 000).
+    const start = now() - 50_000;
     const backlog = Array.from({ length: 1000 }, (_, i) => ({ ts: start + i * 10, seq: 1000 + i, v_raw: i, temp: 25 }));
     await source.push("mcs/A001/up", backlog);
     const points = (await stored("A001")).filter((p) => p.ts >= start && p.ts < start + 10_000);

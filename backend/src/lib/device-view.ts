@@ -1,18 +1,16 @@
-import type { Device, LatestReading } from "@mcs/protocol";
+import type { Device } from "@mcs/protocol";
 import type { DeviceRecord } from "@mcs/platform";
-
-/** The report interval devices are configured with, for now one for all. */
-export const REPORT_INTERVAL_S = 30;
-/** A device silent for three report intervals is offline. */
-export const OFFLINE_AFTER_S = 3 * REPORT_INTERVAL_S;
+import type { DeviceLive } from "../plugins/app/live-state.ts";
 
 /**
- * A stored device merged with its latest reading (the worker's cache entry): live
- * status, last ppm and when it was last heard of. No reading, or one older than
- * OFFLINE_AFTER_S, means offline; the last ppm and time stay visible.
+ * A stored device merged with its live state. Whether it is online is the workers'
+ * presence decision (its will, its silence for 3 report intervals, its next reading);
+ * while online, the latest reading says `fault` or `alarm`. Offline, the last ppm stays
+ * visible. `last_seen` is when the server last heard from it.
  */
-export function toDevice(record: DeviceRecord, latest: LatestReading | undefined, nowMs: number): Device {
-  const fresh = latest !== undefined && nowMs / 1000 - latest.ts <= OFFLINE_AFTER_S;
+export function toDevice(record: DeviceRecord, live: DeviceLive | undefined): Device {
+  const online = live?.presence.state?.online === true;
+  const lastSeen = live?.presence.lastSeen;
   return {
     sn: record.sn,
     name: record.name,
@@ -25,11 +23,14 @@ export function toDevice(record: DeviceRecord, latest: LatestReading | undefined
     high_limit: record.high_limit,
     low_limit: record.low_limit,
     enabled: record.enabled,
+    report_interval_s: record.report_interval_s,
     calib_version: record.calib_version,
     created_at: record.created_at,
     updated_at: record.updated_at,
-    status: fresh ? latest.status : "offline",
-    ppm: latest?.ppm ?? null,
-    last_seen: latest ? new Date(latest.ts * 1000).toISOString() : null,
+    status: online ? (live?.latest?.status ?? "online") : "offline",
+    ppm: live?.latest?.ppm ?? null,
+    last_seen: lastSeen === undefined ? null : new Date(lastSeen).toISOString(),
+    fw: record.fw,
+    boot: record.boot,
   };
 }

@@ -23,7 +23,15 @@ const EnvSchema = z.object({
   MCS_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
   REDIS_URL: optionalUrl(["redis", "rediss"]),
-  MQTT_URL: optionalUrl(["mqtt", "mqtts"]),
+  /**
+   * The broker, with this process's own account: the worker logs in as `mcs-worker`
+   * (ingest, and the commands it sends when a device comes back), the backend as
+   * `mcs-backend` (the commands it sends). Mosquitto has no anonymous access.
+   */
+  MQTT_URL: optionalUrl(["mqtt", "mqtts"]).refine(
+    (value) => value === undefined || (new URL(value).username !== "" && new URL(value).password !== ""),
+    "must name this process's broker account and password, e.g. mqtts://mcs-worker:<password>@broker:8883 for the worker, mqtts://mcs-backend:<password>@… for the backend",
+  ),
   /** PEM file the worker trusts for `mqtts://` (the broker's CA). */
   MQTT_CA: z.string().optional(),
   /** Names this worker's persistent MQTT session; two workers need two ids. */

@@ -50,6 +50,19 @@ describe.each(caches)("the Cache port on %s", (_name, open) => {
     expect(await cache.hgetall(`${p}none`)).toEqual({});
     expect(await cache.ping()).toBe(true);
   });
+
+  it("compares and sets one hash field: only the caller that saw the current value changes it", async () => {
+    expect(await cache.hcompareAndSet(`${p}cas`, "A001", null, "online")).toBe(true);
+    expect(await cache.hcompareAndSet(`${p}cas`, "A001", null, "other")).toBe(false);
+    expect(await cache.hcompareAndSet(`${p}cas`, "A001", "offline", "other")).toBe(false);
+    expect(await cache.hget(`${p}cas`, "A001")).toBe("online");
+    // Two workers that both read "online" race to "offline": exactly one wins.
+    const results = await Promise.all([1, 2, 3].map(() => cache.hcompareAndSet(`${p}cas`, "A001", "online", "offline")));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await cache.hget(`${p}cas`, "A001")).toBe("offline");
+    expect(await cache.hcompareAndSet(`${p}cas`, "A002", "", "x")).toBe(false);
+    expect(await cache.hgetall(`${p}cas`)).toEqual({ A001: "offline" });
+  });
 });
 
 const buses: [string, () => Promise<Bus>][] = [

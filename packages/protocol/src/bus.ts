@@ -11,12 +11,26 @@ export interface LatestReading {
   rssi?: number | undefined;
 }
 
+/** Why a device's presence changed: its online status, its will, a reading, or its silence. */
+export const PRESENCE_REASONS = ["status", "will", "reading", "silence"] as const;
+export type PresenceReason = (typeof PRESENCE_REASONS)[number];
+
+/** A device went online or offline; `at` (ISO-8601) is when the server decided it. */
+export interface DeviceStatusEvent {
+  sn: string;
+  online: boolean;
+  at: string;
+  reason: PresenceReason;
+}
+
 /** Internal bus channels (worker ⇄ backend), one typed map. */
 export interface BusChannels {
   /** The newest reading of each device in a committed batch. */
   "readings": LatestReading[];
   /** A device was created, changed (calibration, limits, enabled) or deleted. */
   "device.changed": { sn: string; action: "created" | "updated" | "deleted" };
+  /** A device's presence changed, announced once per change (for the alarm center and the dashboard). */
+  "device.status": DeviceStatusEvent;
 }
 export type BusChannel = keyof BusChannels;
 
@@ -25,5 +39,11 @@ export const cacheKeys = {
   latest: "mcs:latest",
   /** Hash: sn → JSON calibration parameters. */
   calibration: "mcs:calib",
+  /** Hash: sn → JSON presence state `{online, at, reason}` (at in Unix ms). */
+  presence: "mcs:presence",
+  /** Hash: sn → Unix ms the server last received a reading or an online status from the device. */
+  seen: "mcs:seen",
   session: (tokenHash: string) => `mcs:session:${tokenHash}`,
+  /** A periodic job's lock, so one worker at a time runs it. */
+  lock: (job: string) => `mcs:lock:${job}`,
 } as const;

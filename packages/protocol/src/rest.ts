@@ -28,6 +28,8 @@ const DeviceFields = z.object({
   high_limit: limit,
   low_limit: limit,
   enabled: z.boolean(),
+  /** How often the device reports (its firmware setting); silent for 3 intervals means offline. */
+  report_interval_s: z.number().int().min(1).max(3600),
 });
 
 export const DeviceCreateSchema = DeviceFields.partial()
@@ -53,7 +55,11 @@ export const DeviceSchema = DeviceFields.extend({
   calib_version: z.number().int(),
   status: z.enum(DEVICE_STATUSES),
   ppm: z.number().nullable(),
+  /** When the server last received a reading or an online status from the device. */
   last_seen: z.string().nullable(),
+  /** Firmware version and boot counter from the device's last status message. */
+  fw: z.string().nullable(),
+  boot: z.number().int().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });

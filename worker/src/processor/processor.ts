@@ -3,6 +3,8 @@ import { cacheKeys, READING_FLAGS, type LatestReading } from "@mcs/protocol";
 import { createLogger, type Bus, type Cache, type Clock, type Db, type DeadLetter, type TelemetryRow, type TelemetryStore } from "@mcs/platform";
 import type { CalibrationCache } from "../calibration-cache.ts";
 import type { InboundMessage } from "../ingest/message-source.ts";
+import type { PresenceSignal } from "../presence/presence-tracker.ts";
+import type { ControlMessages } from "./control-messages.ts";
 import { parseMessage, type ParsedMessage } from "./parse-message.ts";
 
 const log = createLogger("worker.processor");
@@ -14,6 +16,10 @@ export interface ProcessorOptions {
   cache: Cache;
   bus: Bus;
   clock: Clock;
+  /** Applies status and ack messages in the database (without it, they are only acknowledged). */
+  control?: ControlMessages;
+  /** Hears, after each commit, which devices the batch heard from or lost (presence). */
+  presence?: { observe(signals: readonly PresenceSignal[]): Promise<void> };
   /** A batch is committed when it holds this many messages… */
   maxBatchMessages?: number;
   /** …or this many readings… */
@@ -40,6 +46,8 @@ interface Prepared {
 
 interface Batch {
   messages: InboundMessage[];
+  /** Server receive time of each message (Unix ms): "last seen" is when we heard it, not the device's ts. */
+  receivedAt: number[];
   readings: number;
 }
 
@@ -51,7 +59,7 @@ interface Batch {
  */
 export class Processor {
   readonly stats: ProcessorStats = { received: 0, stored: 0, duplicates: 0, deadLetters: 0, batches: 0, failedCommits: 0 };
-  private current: Batch = { messages: [], readings: 0 };
+  private current: Batch = { messages: [], receivedAt: [], readings: 0 };
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private stopping = false;
@@ -69,6 +77,7 @@ export class Processor {
   accept(message: InboundMessage): void {
     this.stats.received++;
     this.current.messages.push(message);
+    this.current.receivedAt.push(this.options.clock.now());
     // Guess the size cheaply: a backlog array counts by its bytes (~130 per reading).
     this.current.readings += message.payload[0] === 0x5b ? Math.ceil(message.payload.length / 130) : 1;
     if (this.current.messages.length >= this.maxMessages || this.current.readings >= this.maxReadings) this.kick();
@@ -94,11 +103,15 @@ export class Processor {
     this.timer = undefined;
     if (this.committing || this.current.messages.length === 0) return;
     const batch = this.current;
-    this.current = { messages: [], readings: 0 };
+    this.current = { messages: [], receivedAt: [], readings: 0 };
     this.committing = this.commit(batch).catch((error) => {
       // Not stored and not acknowledged: put it back in front and try again shortly.
       log.error({ err: error }, "batch failed; it will be retried");
-      this.current = { messages: [...batch.messages, ...this.current.messages], readings: batch.readings + this.current.readings };
+      this.current = {
+        messages: [...batch.messages, ...this.current.messages],
+        receivedAt: [...batch.receivedAt, ...this.current.receivedAt],
+        readings: batch.readings + this.current.readings,
+      };
       return new Promise<void>((resolve) => setTimeout(resolve, 1_000));
     }).finally(() => {
       this.committing = undefined;
@@ -111,8 +124,9 @@ export class Processor {
   private async commit(batch: Batch): Promise<void> {
     const now = this.options.clock.now();
     const parsed = batch.messages.map((m) => parseMessage(m.topic, m.payload, now));
-    await this.options.calibrations.resolve(parsed.flatMap((p) => (p.kind === "up" ? [p.sn] : [])));
+    await this.options.calibrations.resolve(parsed.flatMap((p) => (p.kind === "dead" ? [] : [p.sn])));
     const prepared = parsed.map((p, i) => this.prepare(p, batch.messages[i]!));
+    await this.applyControl(parsed, prepared, batch.messages);
     const rows = prepared.flatMap((p) => p.rows);
     const dead = prepared.flatMap((p) => p.dead);
 
@@ -124,13 +138,17 @@ export class Processor {
     this.stats.deadLetters += dead.length;
     if (dead.length > 0) log.warn({ count: dead.length, first: dead[0]?.reason }, "dead-lettered readings");
     await this.publishLatest(rows);
+    await this.options.presence?.observe(presenceSignals(parsed, prepared, batch.receivedAt));
   }
 
   /** Calibrates a message's readings; unknown or disabled devices go to dead letters. */
   private prepare(parsed: ParsedMessage, message: InboundMessage): Prepared {
     if (parsed.kind === "dead") return { rows: [], dead: parsed.dead };
-    if (parsed.kind !== "up") return { rows: [], dead: [] }; // status and acks: handled with the detector issue
     const device = this.options.calibrations.get(parsed.sn);
+    if (parsed.kind !== "up") {
+      // Status and acks of a known device are applied by applyControl (a disabled one may still answer).
+      return device ? { rows: [], dead: [] } : { rows: [], dead: [{ topic: message.topic, sn: parsed.sn, reason: "unknown device", payload: truncate(message.payload) }] };
+    }
     if (!device || !device.enabled) {
       const reason = device ? "device is disabled" : "unknown device";
       return { rows: [], dead: [...parsed.dead, { topic: message.topic, sn: parsed.sn, reason, payload: truncate(message.payload) }] };
@@ -143,6 +161,28 @@ export class Processor {
       };
     });
     return { rows, dead: parsed.dead };
+  }
+
+  /**
+   * Applies the batch's status and ack messages (firmware, command outcomes) before the
+   * readings are committed; a refusal becomes the message's dead letter, stored with the
+   * batch. With the database down this throws and the whole batch is retried (all of it is
+   * idempotent); a message the database refuses is dead-lettered, never retried forever.
+   */
+  private async applyControl(parsed: ParsedMessage[], prepared: Prepared[], messages: InboundMessage[]): Promise<void> {
+    const control = this.options.control;
+    if (!control) return;
+    for (const [i, p] of parsed.entries()) {
+      if ((p.kind !== "status" && p.kind !== "ack") || prepared[i]!.dead.length > 0) continue;
+      const message = messages[i]!;
+      try {
+        prepared[i]!.dead = p.kind === "status" ? await control.status(p.sn, p.status) : await control.ack(p.sn, message.topic, p.ack, message.payload);
+      } catch (error) {
+        if (!(await this.databaseAnswers())) throw error;
+        const reason = `database refused: ${error instanceof Error ? error.message : String(error)}`;
+        prepared[i]!.dead = [{ topic: message.topic, sn: p.sn, reason, payload: truncate(message.payload) }];
+      }
+    }
   }
 
   /**
@@ -211,6 +251,22 @@ export class Processor {
       this.options.bus.publish("readings", values).catch((error) => log.warn({ err: error }, "bus unavailable: realtime not published")),
     ]);
   }
+}
+
+/**
+ * What a committed batch says about presence, in arrival order: a device with a stored
+ * reading (new or resent) or an online status is online; its will says it is gone.
+ */
+function presenceSignals(parsed: ParsedMessage[], prepared: Prepared[], receivedAt: number[]): PresenceSignal[] {
+  const signals: PresenceSignal[] = [];
+  for (const [i, p] of parsed.entries()) {
+    const at = receivedAt[i]!;
+    if (p.kind === "up" && prepared[i]!.rows.length > 0) signals.push({ sn: p.sn, online: true, at, reason: "reading" });
+    else if (p.kind === "status" && prepared[i]!.dead.length === 0) {
+      signals.push({ sn: p.sn, online: p.status.online, at, reason: p.status.online ? "status" : "will" });
+    }
+  }
+  return signals;
 }
 
 function truncate(payload: Buffer): string {

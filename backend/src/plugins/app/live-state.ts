@@ -1,6 +1,6 @@
 import fp from "fastify-plugin";
 import { cacheKeys, DEVICE_STATUSES, type LatestReading } from "@mcs/protocol";
-import type { Cache } from "@mcs/platform";
+import { PresenceStore, type Cache, type DevicePresence } from "@mcs/platform";
 import type { FastifyBaseLogger } from "fastify";
 
 declare module "fastify" {
@@ -9,17 +9,27 @@ declare module "fastify" {
   }
 }
 
+/** What the backend knows live of a device: its latest reading and its presence. */
+export interface DeviceLive {
+  latest?: LatestReading | undefined;
+  presence: DevicePresence;
+}
+
 /**
- * Each device's latest reading. The worker keeps it in the cache (hash `mcs:latest`) and
- * announces each committed batch on the bus (`readings`, Redis pub/sub across processes);
+ * Each device's latest reading and presence (online/offline, last seen), both kept in the
+ * cache by the workers (hashes `mcs:latest`, `mcs:presence`, `mcs:seen`). The worker
+ * also announces each committed batch on the bus (`readings`, Redis pub/sub across processes);
  * the backend listens, so it knows a new reading the moment it is stored, and reads the
  * cache for what it did not hear (after its start, or while the bus was away). Without
  * the cache, devices are still listed from what was heard: a degraded answer, not a failure.
  */
 export class LiveState {
   private readonly heard = new Map<string, LatestReading>();
+  private readonly presence: PresenceStore;
 
-  constructor(private readonly cache: Cache, private readonly log: FastifyBaseLogger) {}
+  constructor(private readonly cache: Cache, private readonly log: FastifyBaseLogger) {
+    this.presence = new PresenceStore(cache);
+  }
 
   /** Takes a `readings` bus message (the newest reading of each device in a batch). */
   hear(message: unknown): void {
@@ -30,7 +40,33 @@ export class LiveState {
     }
   }
 
-  async all(): Promise<Map<string, LatestReading>> {
+  async all(): Promise<Map<string, DeviceLive>> {
+    const [latest, presence] = await Promise.all([this.allLatest(), this.allPresence()]);
+    const live = new Map<string, DeviceLive>();
+    for (const sn of new Set([...latest.keys(), ...presence.keys()])) live.set(sn, { latest: latest.get(sn), presence: presence.get(sn) ?? {} });
+    return live;
+  }
+
+  async one(sn: string): Promise<DeviceLive> {
+    const [latest, presence] = await Promise.all([this.oneLatest(sn), this.presence.one(sn).catch((error: unknown) => this.noPresence(error))]);
+    return { latest, presence };
+  }
+
+  private async allPresence(): Promise<Map<string, DevicePresence>> {
+    try {
+      return await this.presence.all();
+    } catch (error) {
+      this.noPresence(error);
+      return new Map();
+    }
+  }
+
+  private noPresence(error: unknown): DevicePresence {
+    this.log.warn({ err: error }, "cache unavailable: presence unknown, devices shown offline");
+    return {};
+  }
+
+  private async allLatest(): Promise<Map<string, LatestReading>> {
     const found = new Map<string, LatestReading>();
     try {
       for (const [sn, text] of Object.entries(await this.cache.hgetall(cacheKeys.latest))) {
@@ -44,7 +80,7 @@ export class LiveState {
     return found;
   }
 
-  async one(sn: string): Promise<LatestReading | undefined> {
+  private async oneLatest(sn: string): Promise<LatestReading | undefined> {
     let cached: LatestReading | undefined;
     try {
       const text = await this.cache.hget(cacheKeys.latest, sn);
@@ -59,7 +95,7 @@ export class LiveState {
   /** Forgets a deleted device's state, so a new device with its sn starts offline. */
   async forget(sn: string): Promise<void> {
     this.heard.delete(sn);
-    await this.cache.hdel(cacheKeys.latest, sn);
+    await Promise.all([this.cache.hdel(cacheKeys.latest, sn), this.presence.forget(sn)]);
   }
 }
 

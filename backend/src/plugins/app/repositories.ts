@@ -1,11 +1,12 @@
 import fp from "fastify-plugin";
-import { DeviceStore, TelemetryStore, UserStore } from "@mcs/platform";
+import { CommandStore, DeviceStore, TelemetryStore, UserStore } from "@mcs/platform";
 
 declare module "fastify" {
   interface FastifyInstance {
     devices: DeviceStore;
     telemetry: TelemetryStore;
     users: UserStore;
+    commands: CommandStore;
   }
 }
 
@@ -15,6 +16,7 @@ export const repositoriesPlugin = fp(
     app.decorate("devices", new DeviceStore(app.db));
     app.decorate("telemetry", new TelemetryStore(app.db));
     app.decorate("users", new UserStore(app.db));
+    app.decorate("commands", new CommandStore(app.db));
   },
   { name: "repositories", dependencies: ["ports"] },
 );

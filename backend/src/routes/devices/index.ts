@@ -6,6 +6,7 @@ import { actorOf } from "../../plugins/app/auth.ts";
 import { toDevice } from "../../lib/device-view.ts";
 import { newDeviceSecret } from "../../lib/device-secret.ts";
 import { errorResponses, NoContentSchema, SESSION_SECURITY, SnParamsSchema } from "../../lib/route-schemas.ts";
+import commandRoutes from "./commands.ts";
 import credentialsRoutes from "./credentials.ts";
 import telemetryRoutes from "./telemetry.ts";
 
@@ -21,11 +22,10 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "",
-    { schema: { tags, security, summary: "All devices with live status, last ppm and last_seen", response: { 200: DeviceListSchema, ...errorResponses(401) } } },
+    { schema: { tags, security, summary: "All devices with live status (online/offline from the device's will and its silence for 3 report intervals), last ppm, last_seen and firmware", response: { 200: DeviceListSchema, ...errorResponses(401) } } },
     async () => {
-      const [records, latest] = await Promise.all([app.devices.list(), app.liveState.all()]);
-      const now = app.clock.now();
-      return { data: records.map((record) => toDevice(record, latest.get(record.sn), now)) };
+      const [records, live] = await Promise.all([app.devices.list(), app.liveState.all()]);
+      return { data: records.map((record) => toDevice(record, live.get(record.sn))) };
     },
   );
 
@@ -50,7 +50,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
         throw error;
       }
       await app.deviceEvents.changed(record.sn, "created");
-      return reply.code(201).send({ ...toDevice(record, undefined, app.clock.now()), mqtt_password: secret.password });
+      return reply.code(201).send({ ...toDevice(record, undefined), mqtt_password: secret.password });
     },
   );
 
@@ -59,9 +59,9 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags, security, summary: "One device with its live status", params: SnParamsSchema, response: { 200: DeviceSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => {
       const { sn } = request.params;
-      const [record, latest] = await Promise.all([app.devices.get(sn), app.liveState.one(sn)]);
+      const [record, live] = await Promise.all([app.devices.get(sn), app.liveState.one(sn)]);
       if (!record) throw notFound(`no device ${sn}`);
-      return toDevice(record, latest, app.clock.now());
+      return toDevice(record, live);
     },
   );
 
@@ -82,7 +82,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
       const record = await app.devices.update(sn, request.body, actorOf(request));
       if (!record) throw notFound(`no device ${sn}`);
       await app.deviceEvents.changed(sn, "updated");
-      return toDevice(record, await app.liveState.one(sn), app.clock.now());
+      return toDevice(record, await app.liveState.one(sn));
     },
   );
 
@@ -102,6 +102,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   await app.register(credentialsRoutes, { canEdit });
+  await app.register(commandRoutes, { canEdit });
   await app.register(telemetryRoutes);
 };
 

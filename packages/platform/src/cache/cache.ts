@@ -19,6 +19,12 @@ export interface Cache {
   /** Sets several fields of one hash in one round trip. */
   hset(key: string, entries: Record<string, string>): Promise<void>;
   hdel(key: string, field: string): Promise<void>;
+  /**
+   * Sets one field of a hash only if it still holds `expected` (null: only if absent),
+   * atomically; the answer says whether it was set. Several workers share the cache, and
+   * this lets exactly one of them make a given change.
+   */
+  hcompareAndSet(key: string, field: string, expected: string | null, value: string): Promise<boolean>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -68,6 +68,13 @@ export class MemoryCache implements Cache {
     this.hash(key, false)?.delete(field);
   }
 
+  async hcompareAndSet(key: string, field: string, expected: string | null, value: string) {
+    const hash = this.hash(key, true)!;
+    if ((hash.get(field) ?? null) !== expected) return false;
+    hash.set(field, value);
+    return true;
+  }
+
   async ping() {
     return true;
   }

@@ -15,6 +15,17 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
   return redis;
 }
 
+/** Compare-and-set of one hash field; ARGV: field, "1" when it must be absent, expected, value. */
+const HCAS = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[2] == '1' then
+  if current then return 0 end
+elseif current ~= ARGV[3] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return 1`;
+
 /** The Cache port on Redis. */
 export class RedisCache implements Cache {
   private constructor(private readonly redis: Redis) {}
@@ -52,6 +63,11 @@ export class RedisCache implements Cache {
 
   async hdel(key: string, field: string) {
     await this.redis.hdel(key, field);
+  }
+
+  async hcompareAndSet(key: string, field: string, expected: string | null, value: string) {
+    // A script runs atomically in Redis; WATCH/MULTI would need a connection of its own.
+    return (await this.redis.eval(HCAS, 1, key, field, expected === null ? "1" : "0", expected ?? "", value)) === 1;
   }
 
   async ping() {

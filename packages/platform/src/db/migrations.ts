@@ -113,6 +113,42 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX audit_log_at ON audit_log (at);`,
   },
+  {
+    version: 4,
+    name: "device report interval and firmware",
+    up: `
+      -- The device's report interval: silent for 3 of them, it is offline.
+      ALTER TABLE devices ADD COLUMN report_interval_s integer NOT NULL DEFAULT 10 CHECK (report_interval_s BETWEEN 1 AND 3600);
+      -- As the device last reported them in its status message (bigint: the wire allows any counter).
+      ALTER TABLE devices ADD COLUMN fw text;
+      ALTER TABLE devices ADD COLUMN boot bigint;`,
+  },
+  {
+    version: 5,
+    name: "downlink commands",
+    up: `
+      -- pending → sent → acked | failed | timeout; every time from the application's clock.
+      CREATE TABLE commands (
+        id          uuid PRIMARY KEY,
+        seq         bigserial NOT NULL,
+        sn          text NOT NULL REFERENCES devices (sn) ON DELETE CASCADE,
+        cmd         text NOT NULL,
+        params      jsonb NOT NULL,
+        status      text NOT NULL CHECK (status IN ('pending', 'sent', 'acked', 'failed', 'timeout')),
+        msg         text,
+        created_by  text NOT NULL,
+        created_at  timestamptz NOT NULL,
+        expires_at  timestamptz NOT NULL,
+        -- A deliverer's claim while it publishes, so two processes never send one command twice.
+        lease_until timestamptz,
+        sent_at     timestamptz,
+        ack_due_at  timestamptz,
+        acked_at    timestamptz,
+        finished_at timestamptz
+      );
+      CREATE INDEX commands_sn_seq ON commands (sn, seq);
+      CREATE INDEX commands_open ON commands (status) WHERE status IN ('pending', 'sent');`,
+  },
 ];
 
 async function hasTimescale(db: Queryable): Promise<boolean> {

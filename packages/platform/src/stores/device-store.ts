@@ -13,15 +13,20 @@ export interface DeviceRecord extends Calibration {
   low_limit: number | null;
   enabled: boolean;
   calib_version: number;
+  report_interval_s: number;
+  /** As the device last reported them (status message); null before. */
+  fw: string | null;
+  boot: number | null;
   created_at: string;
   updated_at: string;
 }
 
-/** What the worker needs of a device to store its readings. */
+/** What the worker needs of a device: to store its readings, and to tell when it fell silent. */
 export interface DeviceCalibration extends Calibration {
   sn: string;
   enabled: boolean;
   calib_version: number;
+  report_interval_s: number;
 }
 
 export interface Actor {
@@ -29,10 +34,11 @@ export interface Actor {
   ip?: string | null;
 }
 
-const DEFAULTS = { gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true } as const;
-const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, calib_version, created_at, updated_at`;
+const DEFAULTS = { gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true, report_interval_s: 10 } as const;
+// boot is bigint in the table; as float8 it comes back a plain number from both drivers.
+const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, calib_version, report_interval_s, fw, boot::float8 AS boot, created_at, updated_at`;
 const CALIBRATION_FIELDS = ["k", "b", "t_comp", "t_ref"] as const;
-const PATCHABLE = ["name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "enabled"] as const;
+const PATCHABLE = ["name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "enabled", "report_interval_s"] as const;
 
 export class DeviceConflictError extends Error {}
 
@@ -61,9 +67,9 @@ export class DeviceStore {
     const d = { ...DEFAULTS, name: input.sn, ...input };
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
-        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, mqtt_password_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
-        [d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.enabled, passwordHash],
+        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, report_interval_s, mqtt_password_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
+        [d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.enabled, d.report_interval_s, passwordHash],
       );
       if (!rows[0]) throw new DeviceConflictError(`device ${d.sn} already exists`);
       const device = toRecord(rows[0]);
@@ -110,6 +116,18 @@ export class DeviceStore {
     });
   }
 
+  /**
+   * The firmware version and boot counter a device reported in its status message. Not a
+   * configuration change: no audit row, `updated_at` stays. Written only when different.
+   */
+  async reportFirmware(sn: string, fw: string | undefined, boot: number | undefined): Promise<void> {
+    await this.db.query(
+      `UPDATE devices SET fw = COALESCE($2, fw), boot = COALESCE($3::bigint, boot)
+       WHERE sn = $1 AND (fw IS DISTINCT FROM COALESCE($2, fw) OR boot IS DISTINCT FROM COALESCE($3::bigint, boot))`,
+      [sn, fw ?? null, boot ?? null],
+    );
+  }
+
   /** The stored hash of the device's MQTT password, for the embedded broker's login check. */
   async passwordHash(sn: string): Promise<string | null> {
     const [row] = await this.db.query<{ h: string }>(`SELECT mqtt_password_hash AS h FROM devices WHERE sn = $1 AND enabled`, [sn]);
@@ -123,7 +141,7 @@ export class DeviceStore {
 
   /** Calibrations for the worker: all devices, or those named. */
   async calibrations(sns?: readonly string[]): Promise<DeviceCalibration[]> {
-    const select = `SELECT sn, enabled, calib_version, k, b, t_comp, t_ref FROM devices`;
+    const select = `SELECT sn, enabled, calib_version, k, b, t_comp, t_ref, report_interval_s FROM devices`;
     return sns ? this.db.query<DeviceCalibration>(`${select} WHERE sn = ANY($1::text[])`, [sns]) : this.db.query<DeviceCalibration>(select);
   }
 }
