@@ -48,7 +48,7 @@ export async function startServer(config: Config): Promise<Server> {
   let ca: string | undefined;
   if (config.mqttUrl) {
     const brokerCa = config.mqttCa ? await readFile(config.mqttCa) : undefined;
-    source = new MqttIngest({ url: config.mqttUrl, ca: brokerCa, clientId: config.mqttClientId });
+    source = new MqttIngest({ url: config.mqttUrl, ca: brokerCa, clientId: config.mqttClientId, group: config.mqttShareGroup });
     commands = new MqttCommandPublisher({ url: config.mqttUrl, ca: brokerCa, clientId: `${config.mqttClientId}-cmd` });
   } else {
     const certs = await ensureCertificates(join(config.dataDir, "certs"));

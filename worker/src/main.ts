@@ -14,7 +14,7 @@ if (!config.redisUrl) log.warn("REDIS_URL is not set: the backend in another pro
 
 const ports = await openPorts(config);
 const ca = config.mqttCa ? await readFile(config.mqttCa) : undefined;
-const source = new MqttIngest({ url: config.mqttUrl, ca, clientId: config.mqttClientId });
+const source = new MqttIngest({ url: config.mqttUrl, ca, clientId: config.mqttClientId, group: config.mqttShareGroup });
 // Commands to devices that come back go out on a connection of their own (MQTT.js, clean
 // session): the ingest connection holds its acks for commits and is no place for them.
 const commands = new MqttCommandPublisher({ url: config.mqttUrl, ca, clientId: `${config.mqttClientId}-cmd` });

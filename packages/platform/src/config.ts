@@ -36,6 +36,12 @@ const EnvSchema = z.object({
   MQTT_CA: z.string().optional(),
   /** Names this worker's persistent MQTT session; two workers need two ids. */
   MQTT_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("mcs-worker-1"),
+  /**
+   * Empty (the default): one worker with a plain persistent subscription, which Mosquitto
+   * 2.0.x restores after a broker restart. A group name (e.g. `workers`): several workers
+   * split the load through `$share/{group}/…`, which Mosquitto 2.0.x does not restore.
+   */
+  MQTT_SHARE_GROUP: z.string().regex(/^[^/+#]*$/, "must not contain / + #").default(""),
   MCS_DEMO_DEVICES: z.coerce.number().int().min(0).max(10_000).optional(),
 });
 
@@ -61,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mqttUrl: e.MQTT_URL,
     mqttCa: e.MQTT_CA,
     mqttClientId: e.MQTT_CLIENT_ID,
+    mqttShareGroup: e.MQTT_SHARE_GROUP === "" ? null : e.MQTT_SHARE_GROUP,
     // The demo fleet only runs where nothing real is configured, unless asked for.
     demoDevices: e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0),
   };
