@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createLogger, loadConfig, MqttCommandPublisher, openPorts } from "@mcs/platform";
+import { createLogger, loadConfig, MqttCommandPublisher, openPorts, stopOnSignals } from "@mcs/platform";
 import { buildApp } from "./app.ts";
 import { ensureFirstAdmin } from "./first-admin.ts";
 
@@ -31,26 +31,11 @@ async function main(): Promise<void> {
   });
   await app.listen({ port: config.httpPort, host: config.httpHost });
 
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    const force = setTimeout(() => {
-      log.error("shutdown took too long; exiting");
-      process.exit(1);
-    }, 10_000).unref();
-    try {
-      await app.close(); // stops accepting, finishes requests (and command deliveries) in flight
-      await commands?.close();
-      await ports.close();
-    } finally {
-      clearTimeout(force);
-    }
-    process.exit(0);
-  };
-  process.once("SIGTERM", (signal) => void stop(signal));
-  process.once("SIGINT", (signal) => void stop(signal));
+  stopOnSignals(log, async () => {
+    await app.close(); // stops accepting, finishes requests (and command deliveries) in flight
+    await commands?.close();
+    await ports.close();
+  });
 }
 
 main().catch((error: unknown) => {

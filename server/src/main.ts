@@ -1,4 +1,4 @@
-import { createLogger, loadConfig } from "@mcs/platform";
+import { createLogger, loadConfig, stopOnSignals } from "@mcs/platform";
 import { startServer } from "./server.ts";
 
 const log = createLogger("server");
@@ -8,18 +8,4 @@ const server = await startServer(config);
 console.log(`MCS-IoT: http://localhost:${server.httpPort}/  (API docs: /api/docs)`);
 if (server.mqttPort) console.log(`MQTT over TLS on port ${server.mqttPort}; devices trust ${config.dataDir}/certs/ca.pem`);
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    server.stop().then(
-      () => process.exit(0),
-      (error) => {
-        log.error({ err: error }, "stop failed");
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(log, () => server.stop());

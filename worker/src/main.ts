@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createLogger, loadConfig, MqttCommandPublisher, openPorts } from "@mcs/platform";
+import { createLogger, loadConfig, MqttCommandPublisher, openPorts, stopOnSignals } from "@mcs/platform";
 import { MqttIngest } from "./ingest/mqtt-ingest.ts";
 import { startWorker } from "./worker.ts";
 
@@ -20,19 +20,8 @@ const source = new MqttIngest({ url: config.mqttUrl, ca, clientId: config.mqttCl
 const commands = new MqttCommandPublisher({ url: config.mqttUrl, ca, clientId: `${config.mqttClientId}-cmd` });
 const worker = await startWorker({ ...ports, source, commands });
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    worker
-      .stop()
-      .then(() => commands.close())
-      .then(() => ports.close())
-      .then(() => process.exit(0), (error) => {
-        log.error({ err: error }, "stop failed");
-        process.exit(1);
-      });
-  });
-}
+stopOnSignals(log, async () => {
+  await worker.stop();
+  await commands.close();
+  await ports.close();
+});

@@ -26,3 +26,4 @@ export * from "./commands/command-publisher.ts";
 export * from "./commands/command-delivery.ts";
 export * from "./commands/embedded-command-publisher.ts";
 export * from "./commands/mqtt-command-publisher.ts";
+export * from "./shutdown.ts";
