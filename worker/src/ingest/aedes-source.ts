@@ -1,8 +1,7 @@
-import type { DeviceMessage, EmbeddedBroker } from "../../../packages/platform/src/broker/aedes-broker.ts";
+import { parseTopic } from "@mcs/protocol";
+import type { DeviceMessage, EmbeddedBroker } from "@mcs/platform";
 import type { InboundMessage, MessageSource } from "./message-source.ts";
 
-/** The device → server topics the worker takes (the broker's ACL allows no others). */
-const INGEST = /^mcs\/[A-Za-z0-9_-]{1,32}\/(up|status|ack)$/;
 
 /**
  * The embedded mode's message source: device messages straight from the in-process
@@ -22,7 +21,9 @@ export class AedesSource implements MessageSource {
   async start(deliver: (message: InboundMessage) => void): Promise<void> {
     if (this.detach) throw new Error("AedesSource already started");
     this.detach = this.broker.takeDeviceMessages((message: DeviceMessage) => {
-      if (!INGEST.test(message.topic)) return message.ack(); // nothing of the worker's: let it go
+      // The device → server topics the worker takes (the broker's ACL allows no others).
+      const address = parseTopic(message.topic);
+      if (!address || address.kind === "cmd") return message.ack(); // nothing of the worker's: let it go
       deliver({ topic: message.topic, payload: message.payload, ack: message.ack });
     });
   }

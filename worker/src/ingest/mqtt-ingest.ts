@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import mqttPacket, { type IConnackPacket, type IPublishPacket, type ISubackPacket, type Packet } from "mqtt-packet";
-import { createLogger } from "../../../packages/platform/src/log.ts";
+import { INGEST_TOPICS } from "@mcs/protocol";
+import { createLogger } from "@mcs/platform";
 import type { InboundMessage, MessageSource } from "./message-source.ts";
 
 /**
@@ -92,7 +93,7 @@ export interface MqttIngestEvents {
   disconnected: [info: { reason: string }];
 }
 
-export const DEFAULT_TOPICS = ["mcs/+/up", "mcs/+/status", "mcs/+/ack"];
+export const DEFAULT_TOPICS: string[] = [...INGEST_TOPICS];
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
 /** DISCONNECT, MQTT 5, reason 0 (normal): the session stays for its expiry interval. */

@@ -2,14 +2,10 @@ import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { createServer, type TLSSocket } from "node:tls";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
+import { parseTopic, SN_PATTERN } from "@mcs/protocol";
 import { createLogger } from "../log.ts";
 
 const log = createLogger("broker");
-
-/** A device's serial number: its MQTT username and the middle of its topics. */
-const SN = /^[A-Za-z0-9_-]{1,32}$/;
-/** What a device may publish: its own up / status / ack. */
-const DEVICE_PUBLISH = /^mcs\/([A-Za-z0-9_-]{1,32})\/(up|status|ack)$/;
 
 export interface EmbeddedBrokerOptions {
   /** 0 picks a free port (tests); `EmbeddedBroker.port` tells which. */
@@ -225,7 +221,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         done(error, false);
       };
       const secret = password?.toString("utf8") ?? "";
-      if (typeof username !== "string" || !SN.test(username) || secret.length === 0) {
+      if (typeof username !== "string" || !SN_PATTERN.test(username) || secret.length === 0) {
         return refuse(4, "bad user name or password");
       }
       options.authenticate(username, secret).then(
@@ -250,8 +246,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
     authorizePublish(client, packet, callback) {
       const device = client ? devices.get(client) : undefined;
-      const match = DEVICE_PUBLISH.exec(packet.topic);
-      if (!device || !match || match[1] !== device.sn) {
+      // What a device may publish: its own up / status / ack.
+      const address = parseTopic(packet.topic);
+      if (!device || !address || address.kind === "cmd" || address.sn !== device.sn) {
         log.warn({ sn: device?.sn, clientId: client?.id, topic: packet.topic }, "device publish refused");
         return callback(new Error(`publish to ${packet.topic} not allowed`));
       }
