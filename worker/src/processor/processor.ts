@@ -5,7 +5,7 @@ import type { CalibrationCache } from "../calibration-cache.ts";
 import type { InboundMessage } from "../ingest/message-source.ts";
 import type { PresenceSignal } from "../presence/presence-tracker.ts";
 import type { ControlMessages } from "./control-messages.ts";
-import { parseMessage, type ParsedMessage } from "./parse-message.ts";
+import { deadLetter, parseMessage, type ParsedMessage } from "./parse-message.ts";
 
 const log = createLogger("worker.processor");
 
@@ -147,11 +147,11 @@ export class Processor {
     const device = this.options.calibrations.get(parsed.sn);
     if (parsed.kind !== "up") {
       // Status and acks of a known device are applied by applyControl (a disabled one may still answer).
-      return device ? { rows: [], dead: [] } : { rows: [], dead: [{ topic: message.topic, sn: parsed.sn, reason: "unknown device", payload: truncate(message.payload) }] };
+      return device ? { rows: [], dead: [] } : { rows: [], dead: [deadLetter(message.topic, parsed.sn, "unknown device", message.payload)] };
     }
     if (!device || !device.enabled) {
       const reason = device ? "device is disabled" : "unknown device";
-      return { rows: [], dead: [...parsed.dead, { topic: message.topic, sn: parsed.sn, reason, payload: truncate(message.payload) }] };
+      return { rows: [], dead: [...parsed.dead, deadLetter(message.topic, parsed.sn, reason, message.payload)] };
     }
     const rows = parsed.readings.map((r): TelemetryRow => {
       const { ppm, mask } = calibrate(device, r.v_raw, r.temp);
@@ -180,7 +180,7 @@ export class Processor {
       } catch (error) {
         if (!(await this.databaseAnswers())) throw error;
         const reason = `database refused: ${error instanceof Error ? error.message : String(error)}`;
-        prepared[i]!.dead = [{ topic: message.topic, sn: p.sn, reason, payload: truncate(message.payload) }];
+        prepared[i]!.dead = [deadLetter(message.topic, p.sn, reason, message.payload)];
       }
     }
   }
@@ -217,7 +217,7 @@ export class Processor {
       } catch (error) {
         const message = messages[i]!;
         const reason = `database refused: ${error instanceof Error ? error.message : String(error)}`;
-        await this.options.telemetry.insertBatch([], [...dead, { topic: message.topic, sn: rows[0]?.sn ?? null, reason, payload: truncate(message.payload) }]);
+        await this.options.telemetry.insertBatch([], [...dead, deadLetter(message.topic, rows[0]?.sn ?? null, reason, message.payload)]);
         this.stats.deadLetters++;
         refused += rows.length;
       }
@@ -267,8 +267,4 @@ function presenceSignals(parsed: ParsedMessage[], prepared: Prepared[], received
     }
   }
   return signals;
-}
-
-function truncate(payload: Buffer): string {
-  return payload.toString("utf8", 0, Math.min(payload.length, 4096)).replaceAll("\u0000", "\\u0000");
 }
