@@ -13,10 +13,13 @@ import { authPlugin } from "./plugins/app/auth.ts";
 import { liveStatePlugin } from "./plugins/app/live-state.ts";
 import { deviceEventsPlugin } from "./plugins/app/device-events.ts";
 import { commandDispatchPlugin } from "./plugins/app/command-dispatch.ts";
+import { firmwarePlugin } from "./plugins/app/firmware.ts";
 import healthRoutes from "./routes/health/index.ts";
 import authRoutes from "./routes/auth/index.ts";
 import deviceRoutes from "./routes/devices/index.ts";
 import auditRoutes from "./routes/audit/index.ts";
+import firmwareRoutes from "./routes/firmware/index.ts";
+import rolloutRoutes from "./routes/rollouts/index.ts";
 
 export interface AppDeps {
   db: Db;
@@ -34,6 +37,13 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** Fastify's `trustProxy`, so that audit rows name the client, not nginx. Off by default. */
   trustProxy?: boolean | string | string[];
+  /**
+   * Where devices reach this server over HTTPS (`MCS_PUBLIC_URL`): the base of firmware
+   * download addresses. Without it, `ota` works only with images hosted elsewhere.
+   */
+  publicUrl?: string;
+  /** How often rollouts start their next devices (default 2 s). */
+  rolloutTickMs?: number;
   /** Defaults to the platform's `backend.http` logger. */
   logger?: Logger;
 }
@@ -68,12 +78,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(liveStatePlugin);
   await app.register(deviceEventsPlugin);
   await app.register(commandDispatchPlugin, { publisher: deps.commands });
+  await app.register(firmwarePlugin, { publicUrl: deps.publicUrl, rolloutTickMs: deps.rolloutTickMs ?? 2000 });
 
   const broker = deps.health?.broker ?? (() => "down" as const);
   await app.register(healthRoutes, { prefix: "/api", broker });
   await app.register(authRoutes, { prefix: "/api/auth", secureCookies: deps.secureCookies ?? false });
   await app.register(deviceRoutes, { prefix: "/api/devices" });
   await app.register(auditRoutes, { prefix: "/api/audit" });
+  await app.register(firmwareRoutes, { prefix: "/api/firmware" });
+  await app.register(rolloutRoutes, { prefix: "/api/rollouts" });
 
   // Not made ready here: the embedded server may still add its own plugins (frontend, WebSocket).
   // Typed with the base logger, as every consumer expects (pino's Logger is one).

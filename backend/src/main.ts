@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     ...ports,
     commands,
     health: { broker: () => (commands?.connected ? "ok" : "down") },
+    publicUrl: config.publicUrl,
     // Production sits behind HTTPS (nginx); MCS_SECURE_COOKIES=false for plain-HTTP trials.
     secureCookies: process.env.MCS_SECURE_COOKIES !== "false",
   });

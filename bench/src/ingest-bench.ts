@@ -527,6 +527,7 @@ async function embeddedMode(devices: Device[], results: Results): Promise<void> 
     HTTP_PORT: "0",
     HTTP_HOST: "127.0.0.1",
     MQTT_TLS_PORT: "0",
+    HTTPS_PORT: "0",
     MCS_DEMO_DEVICES: "0",
     MCS_ADMIN_PASSWORD: randomBytes(12).toString("base64url"),
     DATABASE_URL: "",

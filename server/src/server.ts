@@ -9,6 +9,7 @@ import {
   openPorts,
   startEmbeddedBroker,
   verifyMosquittoPassword,
+  type CertificateFiles,
   type CommandPublisher,
   type Config,
   type EmbeddedBroker,
@@ -18,6 +19,8 @@ import { AedesSource, MqttIngest, startWorker, type MessageSource, type Worker }
 import type { Fleet } from "@mcs/simulator";
 import type { FastifyInstance } from "fastify";
 import { readFile } from "node:fs/promises";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { startDemoFleet } from "./demo-fleet.ts";
 
 const log = createLogger("server");
@@ -28,7 +31,11 @@ export interface Server {
   worker: Worker;
   app: FastifyInstance;
   fleet: Fleet | undefined;
+  /** Embedded mode: the CA devices trust (MQTT and firmware downloads). */
+  ca: string | undefined;
   httpPort: number;
+  /** Embedded mode: the same API over HTTPS (firmware downloads need it). */
+  httpsPort: number | undefined;
   mqttPort: number | undefined;
   stop(): Promise<void>;
 }
@@ -45,14 +52,13 @@ export async function startServer(config: Config): Promise<Server> {
   let broker: EmbeddedBroker | undefined;
   let source: MessageSource;
   let commands: CommandPublisher;
-  let ca: string | undefined;
+  let certs: CertificateFiles | undefined;
   if (config.mqttUrl) {
     const brokerCa = config.mqttCa ? await readFile(config.mqttCa) : undefined;
     source = new MqttIngest({ url: config.mqttUrl, ca: brokerCa, clientId: config.mqttClientId, group: config.mqttShareGroup });
     commands = new MqttCommandPublisher({ url: config.mqttUrl, ca: brokerCa, clientId: `${config.mqttClientId}-cmd` });
   } else {
-    const certs = await ensureCertificates(join(config.dataDir, "certs"));
-    ca = certs.ca;
+    certs = await ensureCertificates(join(config.dataDir, "certs"));
     const devices = new DeviceStore(ports.db);
     broker = await startEmbeddedBroker({
       port: config.mqttTlsPort,
@@ -68,21 +74,31 @@ export async function startServer(config: Config): Promise<Server> {
 
   // One publisher for both: the worker sends to devices that come back, the API sends new commands.
   const worker = await startWorker({ ...ports, source, commands });
-  const app = await buildApp({ ...ports, commands, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
+  // The HTTPS port is bound before the app is built: a port of 0 is known only then.
+  const https = certs ? await listenHttps(certs, config.httpsPort, config.httpHost) : undefined;
+  const httpsPort = https ? (https.address() as AddressInfo).port : undefined;
+  const publicUrl = config.publicUrl ?? (httpsPort ? `https://localhost:${httpsPort}` : undefined);
+  const app = await buildApp({ ...ports, commands, publicUrl, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
+  https?.on("request", (req, res) => app.routing(req, res));
   const address = app.server.address();
   const httpPort = typeof address === "object" && address ? address.port : config.httpPort;
 
   let fleet: Fleet | undefined;
-  if (broker && ca && config.demoDevices > 0) {
-    fleet = await startDemoFleet(ports.db, { count: config.demoDevices, dataDir: config.dataDir, url: `mqtts://localhost:${broker.port}`, ca });
+  if (broker && certs && config.demoDevices > 0) {
+    fleet = await startDemoFleet(ports.db, { count: config.demoDevices, dataDir: config.dataDir, url: `mqtts://localhost:${broker.port}`, ca: certs.ca });
   }
-  log.info({ http: httpPort, mqtt: broker?.port, mode: config.mqttUrl ? "services" : "embedded" }, "MCS-IoT is running");
+  log.info({ http: httpPort, https: httpsPort, mqtt: broker?.port, mode: config.mqttUrl ? "services" : "embedded" }, "MCS-IoT is running");
 
   return {
-    ports, broker, worker, app, fleet, httpPort, mqttPort: broker?.port,
+    ports, broker, worker, app, fleet, ca: certs?.ca, httpPort, httpsPort, mqttPort: broker?.port,
     async stop() {
       await fleet?.stop();
+      if (https) {
+        const closed = new Promise((resolve) => https.close(resolve));
+        https.closeAllConnections();
+        await closed;
+      }
       await app.close();
       await worker.stop();
       await commands.close();
@@ -90,4 +106,16 @@ export async function startServer(config: Config): Promise<Server> {
       await ports.close();
     },
   };
+}
+
+/** An HTTPS listener with the embedded certificate; requests are routed once the app is ready. */
+function listenHttps(certs: CertificateFiles, port: number, host: string): Promise<HttpsServer> {
+  const server = createHttpsServer({ key: certs.key, cert: certs.cert, minVersion: "TLSv1.2" });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
 }

@@ -33,7 +33,7 @@ describe("the embedded mode, as a new user tries it", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mcs-embedded-"));
-    server = await startServer(loadConfig({ MCS_DATA_DIR: dir, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", MQTT_TLS_PORT: "0", MCS_ADMIN_PASSWORD: "first-admin-pw", MCS_DEMO_DEVICES: "3" }));
+    server = await startServer(loadConfig({ MCS_DATA_DIR: dir, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", MQTT_TLS_PORT: "0", HTTPS_PORT: "0", MCS_ADMIN_PASSWORD: "first-admin-pw", MCS_DEMO_DEVICES: "3" }));
     base = `http://127.0.0.1:${server.httpPort}`;
   });
   afterAll(async () => {

@@ -34,7 +34,7 @@ describe("the fleet CLI against npm start's embedded server", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mcs-sim-cli-"));
-    server = await startServer(loadConfig({ MCS_DATA_DIR: dir, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", MQTT_TLS_PORT: "0", MCS_ADMIN_PASSWORD: "cli-admin-pw", MCS_DEMO_DEVICES: "0" }));
+    server = await startServer(loadConfig({ MCS_DATA_DIR: dir, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", MQTT_TLS_PORT: "0", HTTPS_PORT: "0", MCS_ADMIN_PASSWORD: "cli-admin-pw", MCS_DEMO_DEVICES: "0" }));
     api = `http://127.0.0.1:${server.httpPort}`;
     const login = await fetch(`${api}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: "cli-admin-pw" }) });
     token = ((await login.json()) as { token: string }).token;

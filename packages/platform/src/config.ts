@@ -19,6 +19,16 @@ const EnvSchema = z.object({
   HTTP_PORT: port.default(8080),
   HTTP_HOST: z.string().default("0.0.0.0"),
   MQTT_TLS_PORT: port.default(8883),
+  /**
+   * Embedded mode: the API (and the firmware downloads devices make) over HTTPS with the
+   * certificate of the MQTT listener. In services mode nginx terminates HTTPS instead.
+   */
+  HTTPS_PORT: port.default(8443),
+  /**
+   * Where devices reach this server over HTTPS, the base of firmware download addresses,
+   * e.g. `https://gas.plant.example`. Embedded default: `https://localhost:{HTTPS_PORT}`.
+   */
+  MCS_PUBLIC_URL: optionalUrl(["https"]),
   MCS_DATA_DIR: z.string().default("./data"),
   MCS_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
@@ -60,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     httpPort: e.HTTP_PORT,
     httpHost: e.HTTP_HOST,
     mqttTlsPort: e.MQTT_TLS_PORT,
+    httpsPort: e.HTTPS_PORT,
+    publicUrl: e.MCS_PUBLIC_URL,
     dataDir: resolve(e.MCS_DATA_DIR),
     adminPassword: e.MCS_ADMIN_PASSWORD,
     databaseUrl: e.DATABASE_URL,

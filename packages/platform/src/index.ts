@@ -27,3 +27,5 @@ export * from "./commands/command-delivery.ts";
 export * from "./commands/embedded-command-publisher.ts";
 export * from "./commands/mqtt-command-publisher.ts";
 export * from "./shutdown.ts";
+export * from "./stores/firmware-store.ts";
+export * from "./stores/rollout-store.ts";

@@ -7,3 +7,4 @@ export * from "./bus.ts";
 export * from "./rest-commands.ts";
 export * from "./rest-alarms.ts";
 export * from "./rest-admin.ts";
+export * from "./rest-firmware.ts";

@@ -9,8 +9,11 @@ import {
   CommandStatusSchema,
   CommandViewSchema,
   DEFAULT_COMMAND_EXPIRY_S,
+  OtaRequestParamsSchema,
+  type OtaParams,
 } from "@mcs/protocol";
-import { conflict, notFound } from "../../errors.ts";
+import { ACK_TIMEOUT_S } from "@mcs/platform";
+import { badRequest, conflict, notFound } from "../../errors.ts";
 import { actorOf } from "../../plugins/app/auth.ts";
 import { errorResponses, SESSION_SECURITY, SnParamsSchema } from "../../lib/route-schemas.ts";
 
@@ -44,9 +47,11 @@ const commandRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler 
       // A disabled device may not log in to the broker: its command could never go out.
       if (!device.enabled) throw conflict(`device ${sn} is disabled`);
       const now = app.clock.now();
-      const { cmd, params, expires_in_s } = request.body;
+      const { cmd, expires_in_s } = request.body;
+      const expiresAt = now + (expires_in_s ?? DEFAULT_COMMAND_EXPIRY_S) * 1000;
+      const params = cmd === "ota" ? await otaParams(sn, request.body.params, expiresAt) : request.body.params;
       const command = await app.commands.create(
-        { id: randomUUID(), sn, cmd, params, expiresAt: now + (expires_in_s ?? DEFAULT_COMMAND_EXPIRY_S) * 1000 },
+        { id: randomUUID(), sn, cmd, params, expiresAt },
         actorOf(request),
         now,
       );
@@ -54,6 +59,24 @@ const commandRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler 
       return reply.code(202).send({ id: command.id, status: command.status });
     },
   );
+
+  /**
+   * An `ota` names an uploaded version (the device gets its own signed address, valid
+   * while the command waits and for the download after it) or gives all four params of
+   * an image hosted elsewhere.
+   */
+  async function otaParams(sn: string, given: Record<string, unknown>, expiresAt: number): Promise<OtaParams> {
+    const parsed = OtaRequestParamsSchema.safeParse(given);
+    if (!parsed.success) {
+      throw badRequest("params: an ota takes {\"version\"} of an uploaded image, or {\"url\",\"version\",\"size\",\"sha256\"} of one hosted elsewhere (https, 64 hex digits)");
+    }
+    if ("url" in parsed.data) return parsed.data;
+    const firmware = await app.firmware.get(parsed.data.version);
+    if (!firmware) throw badRequest(`params.version: no firmware ${parsed.data.version} has been uploaded`);
+    if (!app.firmwareUrls.base) throw conflict("devices cannot be given a download address: set MCS_PUBLIC_URL to this server's HTTPS address");
+    const url = app.firmwareUrls.url(firmware.version, sn, expiresAt + ACK_TIMEOUT_S.ota * 1000);
+    return { url, version: firmware.version, size: firmware.size, sha256: firmware.sha256 };
+  }
 
   app.get(
     "/:sn/commands/:id",

@@ -149,6 +149,48 @@ export const migrations: Migration[] = [
       CREATE INDEX commands_sn_seq ON commands (sn, seq);
       CREATE INDEX commands_open ON commands (status) WHERE status IN ('pending', 'sent');`,
   },
+  {
+    version: 6,
+    name: "firmware images and rollouts",
+    up: `
+      -- Images are a few MB: kept in the database, so every backend serves them and a backup holds them.
+      CREATE TABLE firmware (
+        version    text PRIMARY KEY,
+        notes      text NOT NULL,
+        size       integer NOT NULL,
+        sha256     text NOT NULL,
+        image      bytea NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+      -- Secrets the server makes for itself once (the key of signed download URLs), shared by every process.
+      CREATE TABLE server_secrets (
+        name  text PRIMARY KEY,
+        value text NOT NULL
+      );
+      CREATE TABLE rollouts (
+        id             uuid PRIMARY KEY,
+        version        text NOT NULL REFERENCES firmware (version),
+        state          text NOT NULL CHECK (state IN ('running', 'halted', 'cancelled', 'done')),
+        max_concurrent integer NOT NULL,
+        max_failures   integer,
+        expires_in_s   integer NOT NULL,
+        created_by     text NOT NULL,
+        created_at     timestamptz NOT NULL,
+        finished_at    timestamptz
+      );
+      CREATE TABLE rollout_devices (
+        rollout_id  uuid NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+        position    integer NOT NULL,
+        sn          text NOT NULL,
+        status      text NOT NULL CHECK (status IN ('queued', 'updating', 'succeeded', 'failed', 'skipped')),
+        command_id  uuid,
+        msg         text,
+        started_at  timestamptz,
+        finished_at timestamptz,
+        PRIMARY KEY (rollout_id, sn)
+      );`,
+  },
 ];
 
 async function hasTimescale(db: Queryable): Promise<boolean> {

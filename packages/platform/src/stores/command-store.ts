@@ -47,19 +47,7 @@ export class CommandStore {
   constructor(private readonly db: Db) {}
 
   async create(command: NewCommand, actor: Actor, nowMs: number): Promise<CommandView> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.query(
-        `INSERT INTO commands (id, sn, cmd, params, status, created_by, created_at, expires_at)
-         VALUES ($1::uuid, $2, $3, $4::text::jsonb, 'pending', $5, $6::timestamptz, $7::timestamptz) RETURNING ${COLUMNS}`,
-        [command.id, command.sn, command.cmd, JSON.stringify(command.params), actor.name, iso(nowMs), iso(command.expiresAt)],
-      );
-      const created = toView(row!);
-      await writeAudit(tx, {
-        actor: actor.name, ip: actor.ip, action: "command.create", target: command.sn,
-        after: { id: created.id, cmd: created.cmd, params: created.params, expires_at: created.expires_at },
-      });
-      return created;
-    });
+    return this.db.transaction((tx) => insertCommand(tx, command, actor, nowMs));
   }
 
   async get(sn: string, id: string): Promise<CommandView | null> {
@@ -154,6 +142,34 @@ export class CommandStore {
       [iso(nowMs)],
     );
     return rows.map((row) => row.sn);
+  }
+}
+
+/** Stores a new pending command with its audit row, in the caller's transaction. */
+export async function insertCommand(tx: Queryable, command: NewCommand, actor: Actor, nowMs: number): Promise<CommandView> {
+  const [row] = await tx.query(
+    `INSERT INTO commands (id, sn, cmd, params, status, created_by, created_at, expires_at)
+     VALUES ($1::uuid, $2, $3, $4::text::jsonb, 'pending', $5, $6::timestamptz, $7::timestamptz) RETURNING ${COLUMNS}`,
+    [command.id, command.sn, command.cmd, JSON.stringify(command.params), actor.name, iso(nowMs), iso(command.expiresAt)],
+  );
+  const created = toView(row!);
+  await writeAudit(tx, {
+    actor: actor.name, ip: actor.ip, action: "command.create", target: command.sn,
+    after: { id: created.id, cmd: created.cmd, params: withoutSignature(created.params), expires_at: created.expires_at },
+  });
+  return created;
+}
+
+/** An `ota` command's download URL carries a signature: the audit log keeps the address without it. */
+function withoutSignature(params: Record<string, unknown>): Record<string, unknown> {
+  if (typeof params.url !== "string") return params;
+  try {
+    const url = new URL(params.url);
+    if (!url.searchParams.has("sig")) return params;
+    url.searchParams.set("sig", "…");
+    return { ...params, url: url.toString() };
+  } catch {
+    return params;
   }
 }
 
