@@ -210,7 +210,7 @@ describe("OTA end to end (services mode)", () => {
     it("fails with the device's reason on a bad checksum, and the device keeps its version", async () => {
       const d = await detector("OTA-2");
       // The right image at an address signed for this device, announced with another image's checksum.
-      const url = t.app.firmwareUrls.url("1.1.0", "OTA-2", t.clock.now() + HOUR);
+      const url = await t.app.firmwareUrls.url("1.1.0", "OTA-2", t.clock.now() + HOUR);
       const id = await send("OTA-2", { cmd: "ota", params: { url, version: "1.1.0", size: V110.length, sha256: sha256(V120) } });
       await expect.poll(() => command("OTA-2", id), EVENTUALLY).toMatchObject({ status: "failed", msg: expect.stringMatching(/sha256 mismatch/) });
       expect(d.fw).toBe("1.0.0");

@@ -28,7 +28,7 @@ export interface FirmwareOptions {
 export const firmwarePlugin = fp<FirmwareOptions>(
   async (app, options) => {
     const store = new FirmwareStore(app.db);
-    const urls = new FirmwareUrls(options.publicUrl, await store.signingKey());
+    const urls = new FirmwareUrls(options.publicUrl, () => store.signingKey());
     const rollouts = new RolloutStore(app.db);
     const presence = new PresenceStore(app.cache);
     const log = app.log.child({ component: "backend.rollouts" });
@@ -36,12 +36,15 @@ export const firmwarePlugin = fp<FirmwareOptions>(
     app.decorate("firmwareUrls", urls);
     app.decorate("rollouts", rollouts);
 
-    const otaParams = (firmware: Firmware, sn: string, untilMs: number): OtaParams => ({
-      url: urls.url(firmware.version, sn, untilMs), version: firmware.version, size: firmware.size, sha256: firmware.sha256,
-    });
     let running: Promise<void> | undefined;
     const advanceAll = async () => {
-      for (const id of await rollouts.active()) {
+      const active = await rollouts.active();
+      if (active.length === 0) return;
+      const sign = await urls.signer();
+      const otaParams = (firmware: Firmware, sn: string, untilMs: number): OtaParams => ({
+        url: sign(firmware.version, sn, untilMs), version: firmware.version, size: firmware.size, sha256: firmware.sha256,
+      });
+      for (const id of active) {
         const online = new Set<string>();
         // Without the cache every device counts as offline: the order changes, not the rollout.
         const known = await presence.all().catch(() => new Map<string, DevicePresence>());

@@ -74,7 +74,7 @@ const commandRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler 
     const firmware = await app.firmware.get(parsed.data.version);
     if (!firmware) throw badRequest(`params.version: no firmware ${parsed.data.version} has been uploaded`);
     if (!app.firmwareUrls.base) throw conflict("devices cannot be given a download address: set MCS_PUBLIC_URL to this server's HTTPS address");
-    const url = app.firmwareUrls.url(firmware.version, sn, expiresAt + ACK_TIMEOUT_S.ota * 1000);
+    const url = await app.firmwareUrls.url(firmware.version, sn, expiresAt + ACK_TIMEOUT_S.ota * 1000);
     return { url, version: firmware.version, size: firmware.size, sha256: firmware.sha256 };
   }
 

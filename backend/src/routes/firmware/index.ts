@@ -127,7 +127,7 @@ const firmwareRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { version } = request.params;
-      const refusal = app.firmwareUrls.refusal(version, request.query, app.clock.now());
+      const refusal = await app.firmwareUrls.refusal(version, request.query, app.clock.now());
       if (refusal) throw forbidden(refusal);
       const image = await app.firmware.image(version);
       if (!image) throw notFound(`no firmware ${version}`);
