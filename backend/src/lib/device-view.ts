@@ -8,7 +8,7 @@ import type { DeviceLive } from "../plugins/app/live-state.ts";
  * while online, the latest reading says `fault` or `alarm`. Offline, the last ppm stays
  * visible. `last_seen` is when the server last heard from it.
  */
-export function toDevice(record: DeviceRecord, live: DeviceLive | undefined): Device {
+export function toDevice(record: DeviceRecord, live: DeviceLive | undefined, nowMs: number): Device {
   const online = live?.presence.state?.online === true;
   const lastSeen = live?.presence.lastSeen;
   return {
@@ -22,6 +22,19 @@ export function toDevice(record: DeviceRecord, live: DeviceLive | undefined): De
     t_ref: record.t_ref,
     high_limit: record.high_limit,
     low_limit: record.low_limit,
+    high_limit_2: record.high_limit_2,
+    low_limit_2: record.low_limit_2,
+    deadband: record.deadband,
+    on_delay_samples: record.on_delay_samples,
+    off_delay_samples: record.off_delay_samples,
+    latching: record.latching,
+    low_battery_v: record.low_battery_v,
+    stuck_samples: record.stuck_samples,
+    range_max: record.range_max,
+    inhibit:
+      record.inhibit_until !== null && Date.parse(record.inhibit_until) > nowMs
+        ? { until: record.inhibit_until, reason: record.inhibit_reason ?? "", by: record.inhibit_by ?? "" }
+        : null,
     enabled: record.enabled,
     report_interval_s: record.report_interval_s,
     calib_version: record.calib_version,

@@ -31,6 +31,26 @@ export interface BusChannels {
   "device.changed": { sn: string; action: "created" | "updated" | "deleted" };
   /** A device's presence changed, announced once per change (for the alarm center and the dashboard). */
   "device.status": DeviceStatusEvent;
+  /** Something happened to an alarm (raised, level up, cleared, acknowledged, closed): for the dashboard. */
+  "alarm": AlarmBusEvent;
+  /** A device's open alarms were changed outside the worker (an ack, a reset): workers reload them. */
+  "alarm.changed": { sn: string };
+  /** A notification channel was created, changed or deleted: workers reload the channels. */
+  "channels.changed": { id: number };
+}
+
+export interface AlarmBusEvent {
+  id: number;
+  sn: string;
+  type: "HIGH" | "LOW" | "FAULT" | "OFFLINE" | "LOW_BATTERY";
+  level: 1 | 2;
+  /** What happened: raised, level_up, condition_cleared, condition_returned, acked, closed. */
+  kind: string;
+  state: "unacked" | "acked" | "cleared_unacked" | "closed";
+  /** The value at the event (null for OFFLINE). */
+  ppm: number | null;
+  /** ISO-8601. */
+  at: string;
 }
 export type BusChannel = keyof BusChannels;
 

@@ -25,8 +25,26 @@ const DeviceFields = z.object({
   b: finite,
   t_comp: finite,
   t_ref: finite,
+  /** Level 1 gas alarm above this (the plan's high_limit); level 2 above high_limit_2. */
   high_limit: limit,
+  /** Level 1 alarm below this (e.g. O2 deficiency); level 2 below low_limit_2. */
   low_limit: limit,
+  high_limit_2: limit,
+  low_limit_2: limit,
+  /** Hysteresis in the device's unit: an alarm clears only this far back inside its limit. */
+  deadband: z.number().min(0),
+  /** Consecutive samples beyond a limit before level 1 is raised (level 2 waits at most one). */
+  on_delay_samples: z.number().int().min(1).max(60),
+  /** Consecutive samples back inside before an alarm's condition is gone. */
+  off_delay_samples: z.number().int().min(1).max(60),
+  /** A latched gas alarm stays active until acknowledged, even after the gas is gone. */
+  latching: z.boolean(),
+  /** LOW_BATTERY below this many volts; null: not checked. */
+  low_battery_v: z.number().min(0).max(10).nullable(),
+  /** FAULT when v_raw repeats exactly this many samples in a row (a stuck sensor); null: not checked. */
+  stuck_samples: z.number().int().min(2).max(10_000).nullable(),
+  /** FAULT (over-range) above this value; null: not checked. */
+  range_max: limit,
   enabled: z.boolean(),
   /** How often the device reports (its firmware setting); silent for 3 intervals means offline. */
   report_interval_s: z.number().int().min(1).max(3600),
@@ -50,8 +68,29 @@ export const DevicePatchSchema = DeviceFields.partial()
   .refine((body) => Object.keys(body).length > 0, { message: "nothing to change", when: (payload) => payload.issues.length === 0 });
 export type DevicePatch = z.infer<typeof DevicePatchSchema>;
 
+/** Why limits that pass one by one cannot work together, or null. */
+export function alarmLimitProblem(d: { high_limit?: number | null; high_limit_2?: number | null; low_limit?: number | null; low_limit_2?: number | null }): string | null {
+  const { high_limit: h1, high_limit_2: h2, low_limit: l1, low_limit_2: l2 } = d;
+  if (h1 != null && h2 != null && h2 <= h1) return "high_limit_2: the level 2 limit must be above high_limit";
+  if (l1 != null && l2 != null && l2 >= l1) return "low_limit_2: the level 2 limit must be below low_limit";
+  const lowest = h1 ?? h2;
+  const highest = l1 ?? l2;
+  if (lowest != null && highest != null && highest >= lowest) return "low_limit: the low limits must be below the high limits";
+  return null;
+}
+
+/** Maintenance: the device raises no new alarm until `until`. */
+export const InhibitSchema = z.object({ until: z.string(), reason: z.string(), by: z.string() });
+/** `POST /api/devices/{sn}/inhibit` */
+export const InhibitRequestSchema = z.object({
+  minutes: z.number().int().min(1, "minutes: at least 1").max(7 * 24 * 60, "minutes: at most 7 days").default(60),
+  reason: z.string().trim().min(1, "reason: say why (e.g. sensor replacement)").max(500),
+}).strict();
+
 export const DeviceSchema = DeviceFields.extend({
   sn: z.string(),
+  /** Null unless the device is in maintenance now. */
+  inhibit: InhibitSchema.nullable(),
   calib_version: z.number().int(),
   status: z.enum(DEVICE_STATUSES),
   ppm: z.number().nullable(),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { DeviceCreateSchema, DeviceListSchema, DevicePatchSchema, DeviceSchema, DeviceWithPasswordSchema } from "@mcs/protocol";
-import { DeviceConflictError } from "@mcs/platform";
-import { conflict, notFound } from "../../errors.ts";
+import { DeviceConflictError, DeviceInvalidError } from "@mcs/platform";
+import { badRequest, conflict, notFound } from "../../errors.ts";
 import { actorOf } from "../../plugins/app/auth.ts";
 import { toDevice } from "../../lib/device-view.ts";
 import { newDeviceSecret } from "../../lib/device-secret.ts";
@@ -25,7 +25,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags, security, summary: "All devices with live status (online/offline from the device's will and its silence for 3 report intervals), last ppm, last_seen and firmware", response: { 200: DeviceListSchema, ...errorResponses(401) } } },
     async () => {
       const [records, live] = await Promise.all([app.devices.list(), app.liveState.all()]);
-      return { data: records.map((record) => toDevice(record, live.get(record.sn))) };
+      return { data: records.map((record) => toDevice(record, live.get(record.sn), app.clock.now())) };
     },
   );
 
@@ -47,10 +47,11 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
         record = await app.devices.create(request.body, secret.hash, actorOf(request));
       } catch (error) {
         if (error instanceof DeviceConflictError) throw conflict(`device ${request.body.sn} already exists`);
+        if (error instanceof DeviceInvalidError) throw badRequest(`body.${error.message}`);
         throw error;
       }
       await app.deviceEvents.changed(record.sn, "created");
-      return reply.code(201).send({ ...toDevice(record, undefined), mqtt_password: secret.password });
+      return reply.code(201).send({ ...toDevice(record, undefined, app.clock.now()), mqtt_password: secret.password });
     },
   );
 
@@ -61,7 +62,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
       const { sn } = request.params;
       const [record, live] = await Promise.all([app.devices.get(sn), app.liveState.one(sn)]);
       if (!record) throw notFound(`no device ${sn}`);
-      return toDevice(record, live);
+      return toDevice(record, live, app.clock.now());
     },
   );
 
@@ -79,10 +80,16 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { sn } = request.params;
-      const record = await app.devices.update(sn, request.body, actorOf(request));
+      let record;
+      try {
+        record = await app.devices.update(sn, request.body, actorOf(request));
+      } catch (error) {
+        if (error instanceof DeviceInvalidError) throw badRequest(`body.${error.message}`);
+        throw error;
+      }
       if (!record) throw notFound(`no device ${sn}`);
       await app.deviceEvents.changed(sn, "updated");
-      return toDevice(record, await app.liveState.one(sn));
+      return toDevice(record, await app.liveState.one(sn), app.clock.now());
     },
   );
 

@@ -191,6 +191,96 @@ export const migrations: Migration[] = [
         PRIMARY KEY (rollout_id, sn)
       );`,
   },
+  {
+    version: 7,
+    name: "alarm center",
+    up: `
+      -- Level 1 stays high_limit/low_limit (the plan's names); level 2, hysteresis and delays per device.
+      ALTER TABLE devices ADD COLUMN high_limit_2 double precision;
+      ALTER TABLE devices ADD COLUMN low_limit_2 double precision;
+      ALTER TABLE devices ADD COLUMN deadband double precision NOT NULL DEFAULT 0 CHECK (deadband >= 0);
+      ALTER TABLE devices ADD COLUMN on_delay_samples integer NOT NULL DEFAULT 1 CHECK (on_delay_samples BETWEEN 1 AND 60);
+      ALTER TABLE devices ADD COLUMN off_delay_samples integer NOT NULL DEFAULT 1 CHECK (off_delay_samples BETWEEN 1 AND 60);
+      ALTER TABLE devices ADD COLUMN latching boolean NOT NULL DEFAULT false;
+      ALTER TABLE devices ADD COLUMN low_battery_v double precision DEFAULT 3.5;
+      ALTER TABLE devices ADD COLUMN stuck_samples integer CHECK (stuck_samples BETWEEN 2 AND 10000);
+      ALTER TABLE devices ADD COLUMN range_max double precision;
+      -- Maintenance: no new alarms until then; who and why are shown wherever the device is.
+      ALTER TABLE devices ADD COLUMN inhibit_until timestamptz;
+      ALTER TABLE devices ADD COLUMN inhibit_reason text;
+      ALTER TABLE devices ADD COLUMN inhibit_by text;
+
+      -- No foreign key to devices: alarm records outlive a deleted detector (kept 3 years).
+      CREATE TABLE alarms (
+        id               bigserial PRIMARY KEY,
+        sn               text NOT NULL,
+        type             text NOT NULL CHECK (type IN ('HIGH', 'LOW', 'FAULT', 'OFFLINE', 'LOW_BATTERY')),
+        level            smallint NOT NULL CHECK (level IN (1, 2)),
+        state            text NOT NULL CHECK (state IN ('unacked', 'acked', 'cleared_unacked', 'closed')),
+        condition_active boolean NOT NULL,
+        value            double precision,
+        peak             double precision,
+        reason           text NOT NULL,
+        raised_at        timestamptz NOT NULL,
+        acked_at         timestamptz,
+        acked_by         text,
+        ack_comment      text,
+        cleared_at       timestamptz,
+        closed_at        timestamptz
+      );
+      -- The state machine's invariant, kept by the database too: one open alarm per device and type.
+      CREATE UNIQUE INDEX alarms_one_open ON alarms (sn, type) WHERE state <> 'closed';
+      CREATE INDEX alarms_raised ON alarms (raised_at DESC);
+      CREATE INDEX alarms_sn_raised ON alarms (sn, raised_at DESC);
+
+      CREATE TABLE alarm_events (
+        id       bigserial PRIMARY KEY,
+        alarm_id bigint NOT NULL REFERENCES alarms (id) ON DELETE CASCADE,
+        kind     text NOT NULL,
+        level    smallint NOT NULL,
+        value    double precision,
+        at       timestamptz NOT NULL,
+        actor    text NOT NULL,
+        note     text NOT NULL
+      );
+      CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, id);
+
+      CREATE TABLE channels (
+        id                 serial PRIMARY KEY,
+        type               text NOT NULL CHECK (type IN ('email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms')),
+        name               text NOT NULL,
+        enabled            boolean NOT NULL,
+        config             jsonb NOT NULL,
+        locale             text NOT NULL DEFAULT 'zh-CN',
+        -- Who and when: null = every device / type / hour (a new channel hears everything).
+        sns                text[],
+        types              text[],
+        min_level          smallint NOT NULL DEFAULT 1,
+        schedule           jsonb,
+        level2_always      boolean NOT NULL DEFAULT true,
+        repeat_every_min   integer NOT NULL DEFAULT 0,
+        escalate_after_min integer NOT NULL DEFAULT 0,
+        min_interval_s     integer NOT NULL DEFAULT 0,
+        created_at         timestamptz NOT NULL,
+        updated_at         timestamptz NOT NULL
+      );
+
+      -- Written in the alarm event's transaction; a dispatcher sends, retries and groups.
+      CREATE TABLE outbox (
+        id              bigserial PRIMARY KEY,
+        channel_id      integer NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+        alarm_id        bigint NOT NULL REFERENCES alarms (id) ON DELETE CASCADE,
+        kind            text NOT NULL CHECK (kind IN ('raised', 'level_up', 'repeat', 'escalation')),
+        status          text NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        created_at      timestamptz NOT NULL,
+        finished_at     timestamptz,
+        detail          text
+      );
+      CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX outbox_alarm ON outbox (alarm_id, channel_id);`,
+  },
 ];
 
 async function hasTimescale(db: Queryable): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Calibration } from "@mcs/core";
-import type { DeviceCreate, DevicePatch } from "@mcs/protocol";
+import { alarmLimitProblem, type DeviceCreate, type DevicePatch } from "@mcs/protocol";
 import type { Db, Queryable } from "../db/db.ts";
 import { writeAudit } from "./audit-store.ts";
 
@@ -11,9 +11,21 @@ export interface DeviceRecord extends Calibration {
   unit: string;
   high_limit: number | null;
   low_limit: number | null;
+  high_limit_2: number | null;
+  low_limit_2: number | null;
+  deadband: number;
+  on_delay_samples: number;
+  off_delay_samples: number;
+  latching: boolean;
+  low_battery_v: number | null;
+  stuck_samples: number | null;
+  range_max: number | null;
   enabled: boolean;
   calib_version: number;
   report_interval_s: number;
+  inhibit_until: string | null;
+  inhibit_reason: string | null;
+  inhibit_by: string | null;
   /** As the device last reported them (status message); null before. */
   fw: string | null;
   boot: number | null;
@@ -27,6 +39,19 @@ export interface DeviceCalibration extends Calibration {
   enabled: boolean;
   calib_version: number;
   report_interval_s: number;
+  high_limit: number | null;
+  low_limit: number | null;
+  high_limit_2: number | null;
+  low_limit_2: number | null;
+  deadband: number;
+  on_delay_samples: number;
+  off_delay_samples: number;
+  latching: boolean;
+  low_battery_v: number | null;
+  stuck_samples: number | null;
+  range_max: number | null;
+  /** Unix ms; null when not in maintenance. */
+  inhibit_until_ms: number | null;
 }
 
 export interface Actor {
@@ -34,19 +59,31 @@ export interface Actor {
   ip?: string | null;
 }
 
-const DEFAULTS = { gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true, report_interval_s: 10 } as const;
+const DEFAULTS = {
+  gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, high_limit_2: null, low_limit_2: null,
+  deadband: 0, on_delay_samples: 1, off_delay_samples: 1, latching: false, low_battery_v: 3.5, stuck_samples: null, range_max: null,
+  enabled: true, report_interval_s: 10,
+} as const;
+const ALARM_COLUMNS = `high_limit, low_limit, high_limit_2, low_limit_2, deadband, on_delay_samples, off_delay_samples, latching, low_battery_v, stuck_samples, range_max`;
 // boot is bigint in the table; as float8 it comes back a plain number from both drivers.
-const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, calib_version, report_interval_s, fw, boot::float8 AS boot, created_at, updated_at`;
+const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, calib_version, report_interval_s,
+  inhibit_until, inhibit_reason, inhibit_by, fw, boot::float8 AS boot, created_at, updated_at`;
 const CALIBRATION_FIELDS = ["k", "b", "t_comp", "t_ref"] as const;
-const PATCHABLE = ["name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "enabled", "report_interval_s"] as const;
+const PATCHABLE = [
+  "name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "high_limit_2", "low_limit_2", "deadband",
+  "on_delay_samples", "off_delay_samples", "latching", "low_battery_v", "stuck_samples", "range_max", "enabled", "report_interval_s",
+] as const;
 
 export class DeviceConflictError extends Error {}
+/** The device's fields would not work together (e.g. a level 2 limit below level 1); nothing was changed. */
+export class DeviceInvalidError extends Error {}
 
 function toRecord(row: Record<string, unknown>): DeviceRecord {
   return {
     ...(row as unknown as DeviceRecord),
     created_at: new Date(row.created_at as string).toISOString(),
     updated_at: new Date(row.updated_at as string).toISOString(),
+    inhibit_until: row.inhibit_until === null || row.inhibit_until === undefined ? null : new Date(row.inhibit_until as string).toISOString(),
   };
 }
 
@@ -65,11 +102,17 @@ export class DeviceStore {
   /** Registers a device with its first calibration version; `passwordHash` is its MQTT secret's hash. */
   async create(input: DeviceCreate, passwordHash: string, actor: Actor): Promise<DeviceRecord> {
     const d = { ...DEFAULTS, name: input.sn, ...input };
+    const problem = alarmLimitProblem(d);
+    if (problem) throw new DeviceInvalidError(problem);
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
-        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, high_limit, low_limit, enabled, report_interval_s, mqtt_password_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
-        [d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.enabled, d.report_interval_s, passwordHash],
+        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, report_interval_s, mqtt_password_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+         ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
+        [
+          d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.high_limit_2, d.low_limit_2, d.deadband,
+          d.on_delay_samples, d.off_delay_samples, d.latching, d.low_battery_v, d.stuck_samples, d.range_max, d.enabled, d.report_interval_s, passwordHash,
+        ],
       );
       if (!rows[0]) throw new DeviceConflictError(`device ${d.sn} already exists`);
       const device = toRecord(rows[0]);
@@ -92,6 +135,8 @@ export class DeviceStore {
       sets.push(`updated_at = now()`);
       const [row] = await tx.query(`UPDATE devices SET ${sets.join(", ")} WHERE sn = $1 RETURNING ${COLUMNS}`, [sn, ...fields.map((f) => patch[f])]);
       const after = toRecord(row!);
+      const problem = alarmLimitProblem(after);
+      if (problem) throw new DeviceInvalidError(problem); // rolls the change back
       if (calibrationChanged) await insertCalibrationVersion(tx, after, patch.calib_note ?? "", actor.name);
       await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.update", target: sn, before, after });
       return after;
@@ -104,6 +149,37 @@ export class DeviceStore {
       if (!row) return false;
       await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.delete", target: sn, before: toRecord(row) });
       return true;
+    });
+  }
+
+  /** Maintenance until `untilMs`: no new alarms; recorded with who and why. False when there is no such device. */
+  async inhibit(sn: string, untilMs: number, reason: string, actor: Actor): Promise<DeviceRecord | null> {
+    return this.db.transaction(async (tx) => {
+      const [locked] = await tx.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1 FOR UPDATE`, [sn]);
+      if (!locked) return null;
+      const [row] = await tx.query(
+        `UPDATE devices SET inhibit_until = $2::timestamptz, inhibit_reason = $3, inhibit_by = $4, updated_at = now() WHERE sn = $1 RETURNING ${COLUMNS}`,
+        [sn, new Date(untilMs).toISOString(), reason, actor.name],
+      );
+      const before = toRecord(locked);
+      const after = toRecord(row!);
+      await writeAudit(tx, {
+        actor: actor.name, ip: actor.ip, action: "device.inhibit", target: sn,
+        before: { inhibit_until: before.inhibit_until, inhibit_reason: before.inhibit_reason }, after: { inhibit_until: after.inhibit_until, inhibit_reason: reason },
+      });
+      return after;
+    });
+  }
+
+  /** Ends maintenance now. Null when there is no such device. */
+  async endInhibit(sn: string, actor: Actor): Promise<DeviceRecord | null> {
+    return this.db.transaction(async (tx) => {
+      const [locked] = await tx.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1 FOR UPDATE`, [sn]);
+      if (!locked) return null;
+      const [row] = await tx.query(`UPDATE devices SET inhibit_until = NULL, inhibit_reason = NULL, inhibit_by = NULL, updated_at = now() WHERE sn = $1 RETURNING ${COLUMNS}`, [sn]);
+      const before = toRecord(locked);
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.inhibit.end", target: sn, before: { inhibit_until: before.inhibit_until, inhibit_reason: before.inhibit_reason }, after: { inhibit_until: null } });
+      return toRecord(row!);
     });
   }
 
@@ -141,7 +217,8 @@ export class DeviceStore {
 
   /** Calibrations for the worker: all devices, or those named. */
   async calibrations(sns?: readonly string[]): Promise<DeviceCalibration[]> {
-    const select = `SELECT sn, enabled, calib_version, k, b, t_comp, t_ref, report_interval_s FROM devices`;
+    const select = `SELECT sn, enabled, calib_version, k, b, t_comp, t_ref, report_interval_s, ${ALARM_COLUMNS},
+      (extract(epoch FROM inhibit_until) * 1000)::float8 AS inhibit_until_ms FROM devices`;
     return sns ? this.db.query<DeviceCalibration>(`${select} WHERE sn = ANY($1::text[])`, [sns]) : this.db.query<DeviceCalibration>(select);
   }
 }

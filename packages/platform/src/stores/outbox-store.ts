@@ -1,0 +1,109 @@
+import type { AlarmType } from "@mcs/core";
+import type { Db } from "../db/db.ts";
+
+export type OutboxKind = "raised" | "level_up" | "repeat" | "escalation";
+
+/** A notification waiting to go out, with what its message needs to say. */
+export interface DueNotification {
+  id: number;
+  channel_id: number;
+  alarm_id: number;
+  kind: OutboxKind;
+  attempts: number;
+  sn: string;
+  type: AlarmType;
+  level: 1 | 2;
+  state: string;
+  value: number | null;
+  reason: string;
+  raised_at: string;
+  device_name: string | null;
+  gas: string | null;
+  unit: string | null;
+  high_limit: number | null;
+  high_limit_2: number | null;
+  low_limit: number | null;
+  low_limit_2: number | null;
+}
+
+/** An alarm's notifications per channel, as `GET /api/alarms/{id}` shows them. */
+export interface NotificationRecord {
+  id: number;
+  channel_id: number;
+  kind: OutboxKind;
+  status: "pending" | "sent" | "failed" | "suppressed";
+  attempts: number;
+  created_at: string;
+  finished_at: string | null;
+  detail: string | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The notification outbox: rows are written with the alarm event (same transaction),
+ * then sent, retried with backoff, or suppressed (debounce) by the dispatcher.
+ */
+export class OutboxStore {
+  constructor(private readonly db: Db) {}
+
+  async due(nowMs: number, limit: number): Promise<DueNotification[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT o.id::float8 AS id, o.channel_id, o.alarm_id::float8 AS alarm_id, o.kind, o.attempts,
+              a.sn, a.type, a.level::int AS level, a.state, a.value, a.reason, a.raised_at,
+              d.name AS device_name, d.gas, d.unit, d.high_limit, d.high_limit_2, d.low_limit, d.low_limit_2
+       FROM outbox o JOIN alarms a ON a.id = o.alarm_id LEFT JOIN devices d ON d.sn = a.sn
+       WHERE o.status = 'pending' AND o.next_attempt_at <= $1::timestamptz
+       ORDER BY o.id LIMIT $2`,
+      [iso(nowMs), limit],
+    );
+    return rows.map((row) => ({ ...(row as unknown as DueNotification), id: Number(row.id), alarm_id: Number(row.alarm_id), raised_at: new Date(row.raised_at as string).toISOString() }));
+  }
+
+  async finish(ids: readonly number[], status: "sent" | "failed" | "suppressed", detail: string, nowMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE outbox SET status = $2, detail = $3, finished_at = $4::timestamptz, attempts = attempts + CASE WHEN $2 = 'suppressed' THEN 0 ELSE 1 END WHERE id = ANY($1::bigint[])`, [
+      ids, status, detail.slice(0, 1000), iso(nowMs),
+    ]);
+  }
+
+  async retryLater(ids: readonly number[], nextAttemptMs: number, detail: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2::timestamptz, detail = $3 WHERE id = ANY($1::bigint[])`, [ids, iso(nextAttemptMs), detail.slice(0, 1000)]);
+  }
+
+  async enqueue(alarmId: number, channelId: number, kind: OutboxKind, nowMs: number): Promise<void> {
+    await this.db.query(`INSERT INTO outbox (channel_id, alarm_id, kind, status, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4::timestamptz, $4::timestamptz)`, [
+      channelId, alarmId, kind, iso(nowMs),
+    ]);
+  }
+
+  /** When each channel last sent a message (for its minimum interval), Unix ms. */
+  async lastSentByChannel(): Promise<Map<number, number>> {
+    const rows = await this.db.query<{ channel_id: number; at: string }>(`SELECT channel_id, max(finished_at) AS at FROM outbox WHERE status = 'sent' GROUP BY channel_id`);
+    return new Map(rows.map((row) => [row.channel_id, Date.parse(row.at)]));
+  }
+
+  /** For each (alarm, channel) of these alarms: when the newest row was queued, Unix ms (repeats count from it). */
+  async lastQueued(alarmIds: readonly number[]): Promise<Map<string, number>> {
+    if (alarmIds.length === 0) return new Map();
+    const rows = await this.db.query<{ alarm_id: number; channel_id: number; at: string }>(
+      `SELECT alarm_id::float8 AS alarm_id, channel_id, max(created_at) AS at FROM outbox WHERE alarm_id = ANY($1::bigint[]) GROUP BY alarm_id, channel_id`,
+      [alarmIds],
+    );
+    return new Map(rows.map((row) => [`${Number(row.alarm_id)}:${row.channel_id}`, Date.parse(row.at)]));
+  }
+
+  async forAlarm(alarmId: number): Promise<NotificationRecord[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT id::float8 AS id, channel_id, kind, status, attempts, created_at, finished_at, detail FROM outbox WHERE alarm_id = $1 ORDER BY id`,
+      [alarmId],
+    );
+    return rows.map((row) => ({
+      ...(row as unknown as NotificationRecord),
+      id: Number(row.id),
+      created_at: new Date(row.created_at as string).toISOString(),
+      finished_at: row.finished_at ? new Date(row.finished_at as string).toISOString() : null,
+    }));
+  }
+}
