@@ -1,5 +1,8 @@
 import {
+  AlarmStore,
+  ChannelStore,
   CommandDelivery,
+  OutboxStore,
   CommandStore,
   createLogger,
   DeviceStore,
@@ -12,6 +15,8 @@ import {
   type CommandPublisher,
   type Db,
 } from "@mcs/platform";
+import { AlarmEngine } from "./alarms/alarm-engine.ts";
+import { NotificationDispatcher } from "./alarms/notification-dispatcher.ts";
 import { CalibrationCache } from "./calibration-cache.ts";
 import { CommandSweep } from "./commands/command-sweep.ts";
 import type { MessageSource } from "./ingest/message-source.ts";
@@ -36,6 +41,12 @@ export interface WorkerOptions {
   batch?: Pick<ProcessorOptions, "maxBatchMessages" | "maxBatchReadings" | "lingerMs">;
   /** Period of the silence and command sweeps (default 5 s). */
   sweepEveryMs?: number;
+  /** Period of the notification dispatcher (default 2 s). */
+  notifyEveryMs?: number;
+  /** Channel senders (tests may replace one); default: the real ones. */
+  senders?: ConstructorParameters<typeof NotificationDispatcher>[0]["senders"];
+  /** Where people acknowledge alarms, put in each notification (e.g. https://gas.plant.example/alarms). */
+  alarmLink?: string;
 }
 
 export interface Worker {
@@ -43,6 +54,8 @@ export interface Worker {
   calibrations: CalibrationCache;
   presence: PresenceTracker;
   commandSweep: CommandSweep;
+  alarms: AlarmEngine;
+  notifications: NotificationDispatcher;
   source: MessageSource;
   /** Stops taking messages, commits what was taken, then stops. */
   stop(): Promise<void>;
@@ -63,6 +76,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }, HOUR_MS).unref();
 
   const delivery = options.commands ? new CommandDelivery(commands, options.commands, clock) : undefined;
+  const alarmStore = new AlarmStore(options.db);
+  const alarms = new AlarmEngine({ alarms: alarmStore, channels: new ChannelStore(options.db), bus: options.bus, clock, deviceOf: (sn) => calibrations.get(sn) });
+  await alarms.start();
+  const notifications = new NotificationDispatcher({
+    outbox: new OutboxStore(options.db), alarms: alarmStore, channels: alarms.channelCache, cache: options.cache, clock, senders: options.senders, link: options.alarmLink,
+  });
   const presence = new PresenceTracker({
     store: presenceStore,
     bus: options.bus,
@@ -73,6 +92,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     },
     // A device that comes back gets what waited for it.
     onOnline: (sn) => void delivery?.deliver(sn),
+    onChange: (signal) => alarms.presence(signal.sn, signal.online, signal.at, signal.reason),
   });
   await presence.start();
   const commandSweep = new CommandSweep(commands, presenceStore, clock, delivery);
@@ -80,11 +100,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const jobs: ExclusiveJob[] = [
     startExclusiveJob({ cache: options.cache, name: "presence-sweep", everyMs, run: () => presence.sweep() }),
     startExclusiveJob({ cache: options.cache, name: "command-sweep", everyMs, run: () => commandSweep.run() }),
+    startExclusiveJob({ cache: options.cache, name: "notify", everyMs: options.notifyEveryMs ?? 2_000, run: () => notifications.run() }),
   ];
 
   const processor = new Processor({
     db: options.db, telemetry, calibrations, cache: options.cache, bus: options.bus, clock,
-    control: new ControlMessages(devices, commands, clock), presence, ...options.batch,
+    control: new ControlMessages(devices, commands, clock), presence, alarms, ...options.batch,
   });
   await options.source.start((message) => processor.accept(message));
   log.info({ commands: options.commands ? "sends" : "leaves to the backend" }, "worker started");
@@ -94,6 +115,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     calibrations,
     presence,
     commandSweep,
+    alarms,
+    notifications,
     source: options.source,
     async stop() {
       clearInterval(partitionTimer);
@@ -105,6 +128,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       await Promise.all(jobs.map((job) => job.stop()));
       await delivery?.idle();
       await presence.stop();
+      await alarms.stop();
       await calibrations.stop();
       log.info({ stats: processor.stats }, "worker stopped");
     },

@@ -1,3 +1,4 @@
 export * from "./calibrate.ts";
 export * from "./reading-time.ts";
 export * from "./password.ts";
+export * from "./alarms/index.ts";

@@ -33,6 +33,8 @@ export interface PresenceTrackerOptions {
   reportIntervalOf(sn: string): number | undefined;
   /** Called once per offline → online change, by the worker that made it. */
   onOnline?(sn: string): void;
+  /** Called once per change, by the worker that made it (the OFFLINE alarm). */
+  onChange?(signal: PresenceSignal): Promise<void>;
 }
 
 /**
@@ -118,6 +120,7 @@ export class PresenceTracker {
       log.info(event, signal.online ? "device online" : "device offline");
       await bus.publish("device.status", event).catch((error) => log.warn({ err: error, sn: signal.sn }, "bus unavailable: presence change not announced"));
       if (signal.online) this.options.onOnline?.(signal.sn);
+      await this.options.onChange?.(signal).catch((error: unknown) => log.error({ err: error, sn: signal.sn }, "presence change not judged for alarms"));
       return true;
     }
     log.warn({ sn: signal.sn }, "presence change lost to other workers too often; left to the next message");

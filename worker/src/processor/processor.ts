@@ -18,6 +18,8 @@ export interface ProcessorOptions {
   clock: Clock;
   /** Applies status and ack messages in the database (without it, they are only acknowledged). */
   control?: ControlMessages;
+  /** Judges the committed readings for alarms before they are acknowledged. */
+  alarms?: { readings(rows: readonly TelemetryRow[]): Promise<void> };
   /** Hears, after each commit, which devices the batch heard from or lost (presence). */
   presence?: { observe(signals: readonly PresenceSignal[]): Promise<void> };
   /** A batch is committed when it holds this many messages… */
@@ -131,6 +133,7 @@ export class Processor {
     const dead = prepared.flatMap((p) => p.dead);
 
     const { stored, refused } = await this.store(rows, dead, prepared, batch.messages);
+    await this.judgeAlarms(rows);
     for (const message of batch.messages) message.ack();
     this.stats.batches++;
     this.stats.stored += stored;
@@ -223,6 +226,21 @@ export class Processor {
       }
     }
     return { stored, refused };
+  }
+
+  /**
+   * Alarms are judged before the acknowledgement: with the database down the batch is
+   * retried, and the broker keeps the readings until their alarms are written. A failure
+   * of the alarm code itself is logged and ingest goes on: it must never stop storing.
+   */
+  private async judgeAlarms(rows: TelemetryRow[]): Promise<void> {
+    if (!this.options.alarms || rows.length === 0) return;
+    try {
+      await this.options.alarms.readings(rows);
+    } catch (error) {
+      if (!(await this.databaseAnswers())) throw error;
+      log.error({ err: error, readings: rows.length }, "alarm evaluation failed; the readings are stored");
+    }
   }
 
   private async databaseAnswers(): Promise<boolean> {
