@@ -29,3 +29,8 @@ export * from "./commands/mqtt-command-publisher.ts";
 export * from "./shutdown.ts";
 export * from "./stores/firmware-store.ts";
 export * from "./stores/rollout-store.ts";
+export * from "./stores/alarm-store.ts";
+export * from "./stores/channel-store.ts";
+export * from "./stores/outbox-store.ts";
+export * from "./alarms/channel-routing.ts";
+export * from "./notify/index.ts";
