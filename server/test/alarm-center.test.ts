@@ -118,6 +118,7 @@ describe("the alarm center on real MQTT traffic", () => {
     await device("ALM-A1", { high_limit: 17, high_limit_2: 34, deadband: 2 });
     await report("ALM-A1", [5, 20, 22, 21, 25]);
     expect(await alarmsOf("ALM-A1")).toEqual([expect.objectContaining({ type: "HIGH", level: 1, state: "unacked", ppm: 20 })]);
+    await expect.poll(async () => (await api("GET", "/api/devices/ALM-A1")).body, EVENTUALLY).toMatchObject({ status: "alarm", ppm: 25 });
     await dispatch();
     expect(delivered("ALM-A1")).toEqual([{ path: "/ops", signed: true, body: expect.objectContaining({ alarms: [expect.objectContaining({ sn: "ALM-A1", type: "HIGH", level: 1, ppm: 20 })] }) }]);
     await dispatch();
@@ -177,6 +178,7 @@ describe("the alarm center on real MQTT traffic", () => {
     await device("ALM-F1", { high_limit: 17 });
     await report("ALM-F1", [30], { err: 4 });
     expect(await alarmsOf("ALM-F1")).toEqual([expect.objectContaining({ type: "FAULT", level: 1, state: "unacked" })]);
+    await expect.poll(async () => (await api("GET", "/api/devices/ALM-F1")).body, EVENTUALLY).toMatchObject({ status: "fault" });
     await dispatch();
     expect(delivered("ALM-F1")).toEqual([expect.objectContaining({ body: expect.objectContaining({ alarms: [expect.objectContaining({ sn: "ALM-F1", type: "FAULT" })] }) })]);
   });

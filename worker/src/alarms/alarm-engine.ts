@@ -77,6 +77,15 @@ export class AlarmEngine {
     return Object.values(this.memory.get(sn)?.alarms ?? {});
   }
 
+  /** What the device's live status shows: a gas alarm outranks a fault. */
+  statusOf(sn: string): "alarm" | "fault" | null {
+    const alarms = this.memory.get(sn)?.alarms;
+    if (!alarms) return null;
+    if (alarms.HIGH?.conditionActive || alarms.LOW?.conditionActive) return "alarm";
+    if (alarms.FAULT?.conditionActive) return "fault";
+    return null;
+  }
+
   /** Judges a committed batch's readings, in order per device. Throws if the database refuses (the batch is retried). */
   async readings(rows: readonly TelemetryRow[]): Promise<void> {
     const bySn = new Map<string, TelemetryRow[]>();

@@ -19,7 +19,11 @@ export interface ProcessorOptions {
   /** Applies status and ack messages in the database (without it, they are only acknowledged). */
   control?: ControlMessages;
   /** Judges the committed readings for alarms before they are acknowledged. */
-  alarms?: { readings(rows: readonly TelemetryRow[]): Promise<void> };
+  alarms?: {
+    readings(rows: readonly TelemetryRow[]): Promise<void>;
+    /** `alarm` while a gas alarm's condition holds, `fault` while a fault's does, else null. */
+    statusOf(sn: string): "alarm" | "fault" | null;
+  };
   /** Hears, after each commit, which devices the batch heard from or lost (presence). */
   presence?: { observe(signals: readonly PresenceSignal[]): Promise<void> };
   /** A batch is committed when it holds this many messages… */
@@ -260,7 +264,8 @@ export class Processor {
       const previous = latest.get(row.sn);
       if (previous && previous.ts > row.ts) continue;
       const fault = row.err !== 0 || (row.flags & READING_FLAGS.anomaly) !== 0;
-      latest.set(row.sn, { sn: row.sn, ts: row.ts, ppm: row.ppm, status: fault ? "fault" : "online", flags: row.flags, bat: row.bat, rssi: row.rssi });
+      const status = this.options.alarms?.statusOf(row.sn) ?? (fault ? "fault" : "online");
+      latest.set(row.sn, { sn: row.sn, ts: row.ts, ppm: row.ppm, status, flags: row.flags, bat: row.bat, rssi: row.rssi });
     }
     const values = [...latest.values()];
     const entries = Object.fromEntries(values.map((v) => [v.sn, JSON.stringify(v)]));
