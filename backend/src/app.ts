@@ -14,12 +14,16 @@ import { liveStatePlugin } from "./plugins/app/live-state.ts";
 import { deviceEventsPlugin } from "./plugins/app/device-events.ts";
 import { commandDispatchPlugin } from "./plugins/app/command-dispatch.ts";
 import { firmwarePlugin } from "./plugins/app/firmware.ts";
+import { alarmRepositoriesPlugin } from "./plugins/app/alarm-repositories.ts";
 import healthRoutes from "./routes/health/index.ts";
 import authRoutes from "./routes/auth/index.ts";
 import deviceRoutes from "./routes/devices/index.ts";
 import auditRoutes from "./routes/audit/index.ts";
 import firmwareRoutes from "./routes/firmware/index.ts";
 import rolloutRoutes from "./routes/rollouts/index.ts";
+import alarmRoutes from "./routes/alarms/index.ts";
+import alarmPresetRoutes from "./routes/alarms/presets.ts";
+import channelRoutes from "./routes/channels/index.ts";
 
 export interface AppDeps {
   db: Db;
@@ -72,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openapiPlugin);
 
   await app.register(repositoriesPlugin);
+  await app.register(alarmRepositoriesPlugin);
   await app.register(sessionsPlugin);
   await app.register(loginThrottlePlugin);
   await app.register(authPlugin);
@@ -87,6 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { prefix: "/api/audit" });
   await app.register(firmwareRoutes, { prefix: "/api/firmware" });
   await app.register(rolloutRoutes, { prefix: "/api/rollouts" });
+  await app.register(alarmRoutes, { prefix: "/api/alarms" });
+  await app.register(alarmPresetRoutes, { prefix: "/api/alarm-presets" });
+  await app.register(channelRoutes, { prefix: "/api/channels" });
 
   // Not made ready here: the embedded server may still add its own plugins (frontend, WebSocket).
   // Typed with the base logger, as every consumer expects (pino's Logger is one).

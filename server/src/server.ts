@@ -72,12 +72,12 @@ export async function startServer(config: Config): Promise<Server> {
     commands = new EmbeddedCommandPublisher(broker);
   }
 
-  // One publisher for both: the worker sends to devices that come back, the API sends new commands.
-  const worker = await startWorker({ ...ports, source, commands });
   // The HTTPS port is bound before the app is built: a port of 0 is known only then.
   const https = certs ? await listenHttps(certs, config.httpsPort, config.httpHost) : undefined;
   const httpsPort = https ? (https.address() as AddressInfo).port : undefined;
   const publicUrl = config.publicUrl ?? (httpsPort ? `https://localhost:${httpsPort}` : undefined);
+  // One publisher for both: the worker sends to devices that come back, the API sends new commands.
+  const worker = await startWorker({ ...ports, source, commands, alarmLink: publicUrl ? `${publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
   const app = await buildApp({ ...ports, commands, publicUrl, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   https?.on("request", (req, res) => app.routing(req, res));

@@ -18,7 +18,8 @@ const source = new MqttIngest({ url: config.mqttUrl, ca, clientId: config.mqttCl
 // Commands to devices that come back go out on a connection of their own (MQTT.js, clean
 // session): the ingest connection holds its acks for commits and is no place for them.
 const commands = new MqttCommandPublisher({ url: config.mqttUrl, ca, clientId: `${config.mqttClientId}-cmd` });
-const worker = await startWorker({ ...ports, source, commands });
+// Notifications link to the alarm page people acknowledge on.
+const worker = await startWorker({ ...ports, source, commands, alarmLink: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
 
 stopOnSignals(log, async () => {
   await worker.stop();

@@ -1,15 +1,8 @@
 import { z } from "zod";
 import { ROLES } from "./rest.ts";
 
+/** The kinds of notification channel (`GET|POST /api/channels`, see rest-alarms.ts). */
 export const CHANNEL_TYPES = ["email", "dingtalk", "feishu", "wecom", "webhook", "sms"] as const;
-/** `GET|POST /api/channels`; a `webhook` channel's config is `{"url","secret"}`. */
-export const ChannelSchema = z.object({
-  type: z.enum(CHANNEL_TYPES),
-  name: z.string().trim().min(1).max(64),
-  enabled: z.boolean(),
-  config: z.record(z.string(), z.unknown()),
-});
-export const WebhookConfigSchema = z.object({ url: z.url(), secret: z.string().min(16) });
 
 /** `GET|POST /api/users` */
 export const UserCreateSchema = z.object({

@@ -80,7 +80,12 @@ export class NotificationDispatcher {
     const channels = new Map(this.options.channels.current().map((channel) => [channel.id, channel]));
     for (const [channelId, rows] of byChannel) {
       const channel = channels.get(channelId) ?? (await this.freshChannel(channelId));
-      if (!channel) continue; // deleted: its rows went with it
+      if (!channel) continue; // deleted meanwhile: its rows were closed with it
+      if (!channel.enabled) {
+        await this.options.outbox.finish(rows.map((row) => row.id), "suppressed", "channel disabled", now);
+        this.stats.suppressed += rows.length;
+        continue;
+      }
       if (now - (lastSent.get(channelId) ?? 0) < channel.min_interval_s * 1000) continue; // grouped into the next message
       await this.send(channel, rows);
     }
@@ -90,24 +95,23 @@ export class NotificationDispatcher {
     const message = { notices: rows.map(toNotice), locale: channel.locale, link: this.options.link };
     const result = await this.senders[channel.type].send(channel.config, message, { now: () => this.options.clock.now() });
     const now = this.options.clock.now();
-    const ids = rows.map((row) => row.id);
     if (result.ok) {
-      await this.options.outbox.finish(ids, "sent", result.detail, now);
+      await this.options.outbox.finish(rows.map((row) => row.id), "sent", result.detail, now);
       this.stats.sent += rows.length;
       log.info({ channel: channel.id, type: channel.type, alarms: rows.length }, "notification sent");
       return;
     }
-    const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
-    if (!result.retryable || attempts >= MAX_ATTEMPTS) {
-      await this.options.outbox.finish(ids, "failed", result.detail, now);
-      this.stats.failed += rows.length;
-      log.warn({ channel: channel.id, type: channel.type, detail: result.detail, attempts }, "notification failed");
-      return;
+    // Each row keeps its own count: a new alarm grouped with an old one gets its full retries.
+    const giveUp = rows.filter((row) => !result.retryable || row.attempts + 1 >= MAX_ATTEMPTS);
+    await this.options.outbox.finish(giveUp.map((row) => row.id), "failed", result.detail, now);
+    this.stats.failed += giveUp.length;
+    const byAttempts = new Map<number, number[]>();
+    for (const row of rows) if (!giveUp.includes(row)) byAttempts.set(row.attempts + 1, [...(byAttempts.get(row.attempts + 1) ?? []), row.id]);
+    for (const [attempts, retryIds] of byAttempts) {
+      await this.options.outbox.retryLater(retryIds, now + Math.min(10_000 * 2 ** (attempts - 1), MAX_BACKOFF_MS), result.detail);
+      this.stats.retrying += retryIds.length;
     }
-    const wait = Math.min(10_000 * 2 ** (attempts - 1), MAX_BACKOFF_MS);
-    await this.options.outbox.retryLater(ids, now + wait, result.detail);
-    this.stats.retrying += rows.length;
-    log.warn({ channel: channel.id, type: channel.type, detail: result.detail, attempts, retryInMs: wait }, "notification not sent; retrying later");
+    log.warn({ channel: channel.id, type: channel.type, detail: result.detail, failed: giveUp.length, retrying: rows.length - giveUp.length }, "notification not sent");
   }
 
   /**
@@ -119,7 +123,14 @@ export class NotificationDispatcher {
     const value = String(row.alarm_id);
     try {
       if (await this.options.cache.set(key, value, { onlyIfAbsent: true, ttlSeconds: DEBOUNCE_S })) return true;
-      return (await this.options.cache.get(key)) === value;
+      const holder = await this.options.cache.get(key);
+      if (holder === value) return true;
+      // The window belongs to an alarm nobody was told of (its send failed, or still retries): not a repeat.
+      if (holder !== null && !(await this.options.outbox.wasSent(Number(holder)))) {
+        await this.options.cache.set(key, value, { ttlSeconds: DEBOUNCE_S });
+        return true;
+      }
+      return false;
     } catch (error) {
       log.warn({ err: error }, "cache unavailable: debouncing in this worker only");
       const now = this.options.clock.now();

@@ -18,25 +18,39 @@ export interface ExclusiveJob {
   stop(): Promise<void>;
 }
 
+/** The lock outlives any pass by far while it is renewed; a worker that died frees it within this. */
+const LOCK_TTL_S = 60;
+const RENEW_MS = 20_000;
+
 /**
  * A periodic job that one worker at a time runs: each round, the worker that takes the
- * lock (SET NX EX, through the Cache port) runs it; the lock expires before the next
- * round, so a worker that died hands the job over within one round. Without the cache,
- * the round is skipped.
+ * lock (SET NX EX, through the Cache port) runs it, renewing the lock while the pass lasts
+ * (a slow notification receiver must not let a second worker in) and freeing it after.
+ * A worker that died hands the job over when its lock expires. Without the cache, the
+ * round is skipped.
  */
 export function startExclusiveJob(options: ExclusiveJobOptions): ExclusiveJob {
   const owner = randomBytes(6).toString("hex");
-  const ttlSeconds = Math.max(1, Math.floor(options.everyMs / 1000) - 1);
+  const key = cacheKeys.lock(options.name);
   let running: Promise<boolean> | undefined;
 
   const tick = async (): Promise<boolean> => {
     try {
-      if (!(await options.cache.set(cacheKeys.lock(options.name), owner, { ttlSeconds, onlyIfAbsent: true }))) return false;
+      if (!(await options.cache.set(key, owner, { ttlSeconds: LOCK_TTL_S, onlyIfAbsent: true }))) return false;
+    } catch (error) {
+      log.warn({ err: error, job: options.name }, "cache unavailable: this round of the job is skipped");
+      return false;
+    }
+    const renew = setInterval(() => void options.cache.set(key, owner, { ttlSeconds: LOCK_TTL_S }).catch(() => {}), RENEW_MS);
+    try {
       await options.run();
       return true;
     } catch (error) {
       log.warn({ err: error, job: options.name }, "periodic job failed; it runs again next round");
       return false;
+    } finally {
+      clearInterval(renew);
+      if ((await options.cache.get(key).catch(() => null)) === owner) await options.cache.del(key).catch(() => {});
     }
   };
   const timer = setInterval(() => {

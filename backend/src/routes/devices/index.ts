@@ -9,6 +9,8 @@ import { errorResponses, NoContentSchema, SESSION_SECURITY, SnParamsSchema } fro
 import commandRoutes from "./commands.ts";
 import credentialsRoutes from "./credentials.ts";
 import telemetryRoutes from "./telemetry.ts";
+import inhibitRoutes from "./inhibit.ts";
+import alarmPresetRoutes from "./alarm-preset.ts";
 
 /** Roles that may change devices; everyone logged in may read them. */
 export const DEVICE_EDITORS = ["admin", "engineer"] as const;
@@ -111,6 +113,8 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
   await app.register(credentialsRoutes, { canEdit });
   await app.register(commandRoutes, { canEdit });
   await app.register(telemetryRoutes);
+  await app.register(inhibitRoutes, { canEdit });
+  await app.register(alarmPresetRoutes, { canEdit });
 };
 
 export default deviceRoutes;

@@ -268,7 +268,8 @@ export const migrations: Migration[] = [
       -- Written in the alarm event's transaction; a dispatcher sends, retries and groups.
       CREATE TABLE outbox (
         id              bigserial PRIMARY KEY,
-        channel_id      integer NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+        -- A deleted channel's history stays with the alarm (records are kept 3 years).
+        channel_id      integer REFERENCES channels (id) ON DELETE SET NULL,
         alarm_id        bigint NOT NULL REFERENCES alarms (id) ON DELETE CASCADE,
         kind            text NOT NULL CHECK (kind IN ('raised', 'level_up', 'repeat', 'escalation')),
         status          text NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),

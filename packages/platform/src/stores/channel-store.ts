@@ -115,6 +115,8 @@ export class ChannelStore {
 
   async delete(id: number, actor: Actor, redact: (channel: ChannelRecord) => unknown): Promise<boolean> {
     return this.db.transaction(async (tx) => {
+      // What waited for it will never go: say so, and keep the rows as the alarm's history.
+      await tx.query(`UPDATE outbox SET status = 'suppressed', detail = 'channel deleted', finished_at = now() WHERE channel_id = $1 AND status = 'pending'`, [id]);
       const [row] = await tx.query(`DELETE FROM channels WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
       if (!row) return false;
       const channel = toChannel(row);

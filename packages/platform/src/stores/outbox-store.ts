@@ -29,7 +29,8 @@ export interface DueNotification {
 /** An alarm's notifications per channel, as `GET /api/alarms/{id}` shows them. */
 export interface NotificationRecord {
   id: number;
-  channel_id: number;
+  /** Null once the channel was deleted. */
+  channel_id: number | null;
   kind: OutboxKind;
   status: "pending" | "sent" | "failed" | "suppressed";
   attempts: number;
@@ -53,7 +54,7 @@ export class OutboxStore {
               a.sn, a.type, a.level::int AS level, a.state, a.value, a.reason, a.raised_at,
               d.name AS device_name, d.gas, d.unit, d.high_limit, d.high_limit_2, d.low_limit, d.low_limit_2
        FROM outbox o JOIN alarms a ON a.id = o.alarm_id LEFT JOIN devices d ON d.sn = a.sn
-       WHERE o.status = 'pending' AND o.next_attempt_at <= $1::timestamptz
+       WHERE o.status = 'pending' AND o.next_attempt_at <= $1::timestamptz AND o.channel_id IS NOT NULL
        ORDER BY o.id LIMIT $2`,
       [iso(nowMs), limit],
     );
@@ -81,7 +82,7 @@ export class OutboxStore {
   /** When each channel last sent a message (for its minimum interval), Unix ms. */
   async lastSentByChannel(): Promise<Map<number, number>> {
     const rows = await this.db.query<{ channel_id: number; at: string }>(`SELECT channel_id, max(finished_at) AS at FROM outbox WHERE status = 'sent' GROUP BY channel_id`);
-    return new Map(rows.map((row) => [row.channel_id, Date.parse(row.at)]));
+    return new Map(rows.map((row) => [row.channel_id, new Date(row.at).getTime()]));
   }
 
   /** For each (alarm, channel) of these alarms: when the newest row was queued, Unix ms (repeats count from it). */
@@ -91,7 +92,13 @@ export class OutboxStore {
       `SELECT alarm_id::float8 AS alarm_id, channel_id, max(created_at) AS at FROM outbox WHERE alarm_id = ANY($1::bigint[]) GROUP BY alarm_id, channel_id`,
       [alarmIds],
     );
-    return new Map(rows.map((row) => [`${Number(row.alarm_id)}:${row.channel_id}`, Date.parse(row.at)]));
+    return new Map(rows.map((row) => [`${Number(row.alarm_id)}:${row.channel_id}`, new Date(row.at).getTime()]));
+  }
+
+  /** Did any notification of this alarm reach someone? */
+  async wasSent(alarmId: number): Promise<boolean> {
+    const [row] = await this.db.query(`SELECT 1 FROM outbox WHERE alarm_id = $1 AND status = 'sent' LIMIT 1`, [alarmId]);
+    return row !== undefined;
   }
 
   async forAlarm(alarmId: number): Promise<NotificationRecord[]> {
