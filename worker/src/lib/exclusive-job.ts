@@ -25,9 +25,10 @@ const RENEW_MS = 20_000;
 /**
  * A periodic job that one worker at a time runs: each round, the worker that takes the
  * lock (SET NX EX, through the Cache port) runs it, renewing the lock while the pass lasts
- * (a slow notification receiver must not let a second worker in) and freeing it after.
- * A worker that died hands the job over when its lock expires. Without the cache, the
- * round is skipped.
+ * (a slow notification receiver must not let a second worker in), then keeping it until
+ * just before the next round, so the job runs once per round. A worker that died hands
+ * the job over when its lock expires (at most a minute). Without the cache, the round is
+ * skipped.
  */
 export function startExclusiveJob(options: ExclusiveJobOptions): ExclusiveJob {
   const owner = randomBytes(6).toString("hex");
@@ -41,6 +42,7 @@ export function startExclusiveJob(options: ExclusiveJobOptions): ExclusiveJob {
       log.warn({ err: error, job: options.name }, "cache unavailable: this round of the job is skipped");
       return false;
     }
+    const started = Date.now();
     const renew = setInterval(() => void options.cache.set(key, owner, { ttlSeconds: LOCK_TTL_S }).catch(() => {}), RENEW_MS);
     try {
       await options.run();
@@ -50,7 +52,11 @@ export function startExclusiveJob(options: ExclusiveJobOptions): ExclusiveJob {
       return false;
     } finally {
       clearInterval(renew);
-      if ((await options.cache.get(key).catch(() => null)) === owner) await options.cache.del(key).catch(() => {});
+      // Keep the round: the lock now lives until just before the next round (or goes, if the pass took longer).
+      const left = Math.floor((options.everyMs - (Date.now() - started)) / 1000) - 1;
+      if ((await options.cache.get(key).catch(() => null)) === owner) {
+        await (left >= 1 ? options.cache.set(key, owner, { ttlSeconds: left }) : options.cache.del(key)).catch(() => {});
+      }
     }
   };
   const timer = setInterval(() => {
