@@ -282,6 +282,50 @@ export const migrations: Migration[] = [
       CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'pending';
       CREATE INDEX outbox_alarm ON outbox (alarm_id, channel_id);`,
   },
+  {
+    version: 8,
+    name: "admin site: accounts, calibration due, floor plans, settings",
+    up: `
+      -- Lock-out after repeated failures (per account, whatever the address), and disabled accounts.
+      ALTER TABLE users ADD COLUMN failed_logins integer NOT NULL DEFAULT 0;
+      ALTER TABLE users ADD COLUMN locked_until timestamptz;
+      ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false;
+      ALTER TABLE users ADD COLUMN password_changed_at timestamptz;
+      -- Fixed detectors: accuracy check every 4–6 months, calibration at least yearly.
+      ALTER TABLE devices ADD COLUMN calib_due date;
+
+      CREATE TABLE floorplans (
+        id          serial PRIMARY KEY,
+        name        text NOT NULL,
+        position    integer NOT NULL DEFAULT 0,
+        -- image/png, image/jpeg or image/svg+xml (sanitised before it is stored)
+        mime        text NOT NULL,
+        image       bytea NOT NULL,
+        width       integer,
+        height      integer,
+        created_by  text NOT NULL,
+        created_at  timestamptz NOT NULL,
+        updated_at  timestamptz NOT NULL
+      );
+      -- Positions in per cent of the drawing, so they hold at any screen size.
+      CREATE TABLE floorplan_devices (
+        floorplan_id integer NOT NULL REFERENCES floorplans (id) ON DELETE CASCADE,
+        sn           text NOT NULL REFERENCES devices (sn) ON DELETE CASCADE,
+        x            double precision NOT NULL CHECK (x >= 0 AND x <= 100),
+        y            double precision NOT NULL CHECK (y >= 0 AND y <= 100),
+        PRIMARY KEY (floorplan_id, sn)
+      );
+      -- A device is on one plan at a time.
+      CREATE UNIQUE INDEX floorplan_devices_sn ON floorplan_devices (sn);
+
+      -- System settings (object storage, retention…) as JSON per key; secrets inside are write-only in the API.
+      CREATE TABLE settings (
+        key        text PRIMARY KEY,
+        value      jsonb NOT NULL,
+        updated_by text NOT NULL,
+        updated_at timestamptz NOT NULL
+      );`,
+  },
 ];
 
 async function hasTimescale(db: Queryable): Promise<boolean> {
