@@ -36,6 +36,10 @@ export interface MosquittoInstance {
   logPath: string;
   /** `mqtts://user:pass@127.0.0.1:tlsPort` or `mqtt://…:plainPort`. */
   url(kind: "tls" | "plain", user?: string, pass?: string): string;
+  /** The broker's password file (what the backend keeps in step with the devices in services mode). */
+  passwordFile: string;
+  /** The running broker's process id (for SIGHUP). */
+  readonly pid: number;
   /** Replaces the password file and reloads it (SIGHUP); resolves once the broker has reloaded. */
   setUsers(users: Record<string, string>): Promise<void>;
   /** Clean shutdown (SIGTERM): Mosquitto saves its persistence snapshot. */
@@ -166,6 +170,11 @@ export async function startMosquitto(options: StartMosquittoOptions): Promise<Mo
       if (port === undefined) throw new Error("the config has no plain listener");
       const auth = user === undefined ? "" : `${encodeURIComponent(user)}${pass === undefined ? "" : `:${encodeURIComponent(pass)}`}@`;
       return `${kind === "tls" ? "mqtts" : "mqtt"}://${auth}127.0.0.1:${port}`;
+    },
+    passwordFile: passwd,
+    get pid() {
+      if (!child?.pid) throw new Error("mosquitto is not running");
+      return child.pid;
     },
     async setUsers(users) {
       const proc = child;

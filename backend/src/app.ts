@@ -14,6 +14,7 @@ import { liveStatePlugin } from "./plugins/app/live-state.ts";
 import { deviceEventsPlugin } from "./plugins/app/device-events.ts";
 import { commandDispatchPlugin } from "./plugins/app/command-dispatch.ts";
 import { firmwarePlugin } from "./plugins/app/firmware.ts";
+import { brokerCredentialsPlugin, type BrokerCredentialsOptions } from "./plugins/app/broker-credentials.ts";
 import { alarmRepositoriesPlugin } from "./plugins/app/alarm-repositories.ts";
 import healthRoutes from "./routes/health/index.ts";
 import authRoutes from "./routes/auth/index.ts";
@@ -49,6 +50,8 @@ export interface AppDeps {
    * download addresses. Without it, `ota` works only with images hosted elsewhere.
    */
   publicUrl?: string;
+  /** Services mode: keep Mosquitto's password file in step with the devices. */
+  mosquitto?: BrokerCredentialsOptions["mosquitto"];
   /** How often rollouts start their next devices (default 2 s). */
   rolloutTickMs?: number;
   /** Defaults to the platform's `backend.http` logger. */
@@ -86,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(liveStatePlugin);
   await app.register(deviceEventsPlugin);
   await app.register(commandDispatchPlugin, { publisher: deps.commands });
+  await app.register(brokerCredentialsPlugin, { mosquitto: deps.mosquitto });
   await app.register(firmwarePlugin, { publicUrl: deps.publicUrl, rolloutTickMs: deps.rolloutTickMs ?? 2000 });
 
   const broker = deps.health?.broker ?? (() => "down" as const);

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   // MQTT_URL names the backend's own account (mcs-backend): it publishes commands. The
   // connection is also the broker's health: up means the broker answers and accepts us.
   if (!config.mqttUrl) log.warn("MQTT_URL is not set: commands wait for the worker to send them");
+  if (!config.mosquitto) log.warn("MOSQUITTO_PASSWORD_FILE / MOSQUITTO_PID are not set: device logins on the broker are not kept in step with the devices");
   const commands = config.mqttUrl
     ? new MqttCommandPublisher({
         url: config.mqttUrl,
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     commands,
     health: { broker: () => (commands?.connected ? "ok" : "down") },
     publicUrl: config.publicUrl,
+    mosquitto: config.mosquitto,
     // Production sits behind HTTPS (nginx); MCS_SECURE_COOKIES=false for plain-HTTP trials.
     secureCookies: process.env.MCS_SECURE_COOKIES !== "false",
   });

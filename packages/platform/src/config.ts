@@ -53,6 +53,10 @@ const EnvSchema = z.object({
    */
   MQTT_SHARE_GROUP: z.string().regex(/^[^/+#]*$/, "must not contain / + #").default(""),
   MCS_DEMO_DEVICES: z.coerce.number().int().min(0).max(10_000).optional(),
+  /** Services mode: the backend keeps this Mosquitto password file equal to the enabled devices… */
+  MOSQUITTO_PASSWORD_FILE: z.string().optional(),
+  /** …and sends this process SIGHUP to reload it (1 when sharing the broker container's PID namespace). */
+  MOSQUITTO_PID: z.coerce.number().int().positive().optional(),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -65,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if ((e.MOSQUITTO_PASSWORD_FILE === undefined) !== (e.MOSQUITTO_PID === undefined)) {
+    throw new Error("invalid configuration: MOSQUITTO_PASSWORD_FILE and MOSQUITTO_PID go together (the file to write, the broker to reload)");
+  }
   const embedded = !e.DATABASE_URL && !e.REDIS_URL && !e.MQTT_URL;
   return {
     httpPort: e.HTTP_PORT,
@@ -80,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mqttCa: e.MQTT_CA,
     mqttClientId: e.MQTT_CLIENT_ID,
     mqttShareGroup: e.MQTT_SHARE_GROUP === "" ? null : e.MQTT_SHARE_GROUP,
+    mosquitto: e.MOSQUITTO_PASSWORD_FILE && e.MOSQUITTO_PID ? { passwordFile: e.MOSQUITTO_PASSWORD_FILE, pid: e.MOSQUITTO_PID } : undefined,
     // The demo fleet only runs where nothing real is configured, unless asked for.
     demoDevices: e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0),
   };

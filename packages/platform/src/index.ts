@@ -34,3 +34,4 @@ export * from "./stores/channel-store.ts";
 export * from "./stores/outbox-store.ts";
 export * from "./alarms/channel-routing.ts";
 export * from "./notify/index.ts";
+export * from "./broker/mosquitto-password-sync.ts";

@@ -19,10 +19,20 @@ type DeviceChange = BusChannels["device.changed"];
  * reload picks it up if Redis is away.
  */
 export class DeviceEvents {
+  private readonly listeners: ((change: DeviceChange) => Promise<void>)[] = [];
+
   constructor(private readonly cache: Cache, private readonly bus: Bus, private readonly log: FastifyBaseLogger) {}
+
+  /** Hears every committed change in this process (the broker's password file, say). */
+  listen(listener: (change: DeviceChange) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
 
   async changed(sn: string, action: DeviceChange["action"]): Promise<void> {
     const message: DeviceChange = { sn, action };
+    for (const listener of this.listeners) {
+      await listener(message).catch((error: unknown) => this.log.error({ err: error, sn, action }, "a device change listener failed"));
+    }
     try {
       await this.cache.hdel(cacheKeys.calibration, sn);
       await this.bus.publish("device.changed", message);
