@@ -38,6 +38,7 @@ export function toDevice(record: DeviceRecord, live: DeviceLive | undefined, now
     enabled: record.enabled,
     report_interval_s: record.report_interval_s,
     calib_version: record.calib_version,
+    calib_due: record.calib_due,
     created_at: record.created_at,
     updated_at: record.updated_at,
     status: online ? (live?.latest?.status ?? "online") : "offline",

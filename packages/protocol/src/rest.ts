@@ -46,6 +46,8 @@ const DeviceFields = z.object({
   /** FAULT (over-range) above this value; null: not checked. */
   range_max: limit,
   enabled: z.boolean(),
+  /** When the next calibration is due (YYYY-MM-DD); fixed detectors: at least yearly. */
+  calib_due: z.iso.date("calib_due is a date, YYYY-MM-DD").nullable(),
   /** How often the device reports (its firmware setting); silent for 3 intervals means offline. */
   report_interval_s: z.number().int().min(1).max(3600),
 });
@@ -106,6 +108,19 @@ export type Device = z.infer<typeof DeviceSchema>;
 
 export const DeviceWithPasswordSchema = DeviceSchema.extend({ mqtt_password: z.string() });
 export const DeviceListSchema = z.object({ data: z.array(DeviceSchema) });
+
+/** `GET /api/devices/{sn}/calibrations`: every calibration version, newest first, with who, when and why. */
+export const CalibrationVersionSchema = z.object({
+  version: z.number().int(),
+  k: z.number(),
+  b: z.number(),
+  t_comp: z.number(),
+  t_ref: z.number(),
+  note: z.string(),
+  changed_by: z.string(),
+  changed_at: z.string(),
+});
+export const CalibrationListSchema = z.object({ data: z.array(CalibrationVersionSchema) });
 export const CredentialsSchema = z.object({ mqtt_password: z.string() });
 
 /** A moment given as ISO-8601 or Unix seconds (`?from=2025-01-01T00:00:00Z` or `?from=1735689600`). */

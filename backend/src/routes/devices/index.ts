@@ -9,6 +9,8 @@ import { errorResponses, NoContentSchema, SESSION_SECURITY, SnParamsSchema } fro
 import commandRoutes from "./commands.ts";
 import credentialsRoutes from "./credentials.ts";
 import telemetryRoutes from "./telemetry.ts";
+import calibrationRoutes from "./calibrations.ts";
+import importRoutes from "./import.ts";
 import inhibitRoutes from "./inhibit.ts";
 import alarmPresetRoutes from "./alarm-preset.ts";
 
@@ -113,6 +115,8 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
   await app.register(credentialsRoutes, { canEdit });
   await app.register(commandRoutes, { canEdit });
   await app.register(telemetryRoutes);
+  await app.register(calibrationRoutes);
+  await app.register(importRoutes, { canEdit });
   await app.register(inhibitRoutes, { canEdit });
   await app.register(alarmPresetRoutes, { canEdit });
 };

@@ -22,6 +22,7 @@ export interface DeviceRecord extends Calibration {
   range_max: number | null;
   enabled: boolean;
   calib_version: number;
+  calib_due: string | null;
   report_interval_s: number;
   inhibit_until: string | null;
   inhibit_reason: string | null;
@@ -54,6 +55,17 @@ export interface DeviceCalibration extends Calibration {
   inhibit_until_ms: number | null;
 }
 
+export interface CalibrationVersion {
+  version: number;
+  k: number;
+  b: number;
+  t_comp: number;
+  t_ref: number;
+  note: string;
+  changed_by: string;
+  changed_at: string;
+}
+
 export interface Actor {
   name: string;
   ip?: string | null;
@@ -62,16 +74,16 @@ export interface Actor {
 const DEFAULTS = {
   gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, high_limit_2: null, low_limit_2: null,
   deadband: 0, on_delay_samples: 1, off_delay_samples: 1, latching: false, low_battery_v: 3.5, stuck_samples: null, range_max: null,
-  enabled: true, report_interval_s: 10,
+  enabled: true, report_interval_s: 10, calib_due: null,
 } as const;
 const ALARM_COLUMNS = `high_limit, low_limit, high_limit_2, low_limit_2, deadband, on_delay_samples, off_delay_samples, latching, low_battery_v, stuck_samples, range_max`;
 // boot is bigint in the table; as float8 it comes back a plain number from both drivers.
-const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, calib_version, report_interval_s,
+const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, calib_version, to_char(calib_due, 'YYYY-MM-DD') AS calib_due, report_interval_s,
   inhibit_until, inhibit_reason, inhibit_by, fw, boot::float8 AS boot, created_at, updated_at`;
 const CALIBRATION_FIELDS = ["k", "b", "t_comp", "t_ref"] as const;
 const PATCHABLE = [
   "name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "high_limit_2", "low_limit_2", "deadband",
-  "on_delay_samples", "off_delay_samples", "latching", "low_battery_v", "stuck_samples", "range_max", "enabled", "report_interval_s",
+  "on_delay_samples", "off_delay_samples", "latching", "low_battery_v", "stuck_samples", "range_max", "enabled", "report_interval_s", "calib_due",
 ] as const;
 
 export class DeviceConflictError extends Error {}
@@ -106,12 +118,13 @@ export class DeviceStore {
     if (problem) throw new DeviceInvalidError(problem);
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
-        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, report_interval_s, mqtt_password_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+        `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, report_interval_s, mqtt_password_hash, calib_due)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::date)
          ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
         [
           d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.high_limit_2, d.low_limit_2, d.deadband,
           d.on_delay_samples, d.off_delay_samples, d.latching, d.low_battery_v, d.stuck_samples, d.range_max, d.enabled, d.report_interval_s, passwordHash,
+          d.calib_due,
         ],
       );
       if (!rows[0]) throw new DeviceConflictError(`device ${d.sn} already exists`);
@@ -150,6 +163,15 @@ export class DeviceStore {
       await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.delete", target: sn, before: toRecord(row) });
       return true;
     });
+  }
+
+  /** Every calibration version of a device, newest first (who, when, the note). */
+  async calibrationHistory(sn: string): Promise<CalibrationVersion[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT version, k, b, t_comp, t_ref, note, changed_by, changed_at FROM calibration_versions WHERE sn = $1 ORDER BY version DESC`,
+      [sn],
+    );
+    return rows.map((row) => ({ ...(row as unknown as CalibrationVersion), changed_at: new Date(row.changed_at as string).toISOString() }));
   }
 
   /** Maintenance until `untilMs`: no new alarms; recorded with who and why. False when there is no such device. */
