@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +21,9 @@ describe("the embedded mode, as a new user tries it", () => {
   let token: string;
   const sn = "ACC-1";
   let password: string;
+  /** A webhook receiver: the alarm channel the user sets up. */
+  let receiver: HttpServer;
+  const hooks: { sn: string; type: string; level: number }[] = [];
 
   const api = async (path: string, init: RequestInit = {}) => {
     const response = await fetch(`${base}${path}`, {
@@ -35,8 +40,18 @@ describe("the embedded mode, as a new user tries it", () => {
     dir = mkdtempSync(join(tmpdir(), "mcs-embedded-"));
     server = await startServer(loadConfig({ MCS_DATA_DIR: dir, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", MQTT_TLS_PORT: "0", HTTPS_PORT: "0", MCS_ADMIN_PASSWORD: "first-admin-pw", MCS_DEMO_DEVICES: "3" }));
     base = `http://127.0.0.1:${server.httpPort}`;
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        hooks.push(JSON.parse(body) as { sn: string; type: string; level: number });
+        res.writeHead(200).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   });
   afterAll(async () => {
+    await new Promise((resolve) => receiver?.close(resolve));
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -58,6 +73,13 @@ describe("the embedded mode, as a new user tries it", () => {
     expect(created.status).toBe(201);
     password = created.body.mqtt_password;
     expect(password.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it("takes an alarm channel (a webhook) that hears every alarm at every hour", async () => {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alarms`;
+    const created = await api("/api/channels", { method: "POST", body: JSON.stringify({ type: "webhook", name: "值班室", config: { url, secret: "a-webhook-secret-0001" } }) });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ enabled: true, sns: null, schedule: null, config: { url, secret: "********" } });
   });
 
   it("reads back 203.5 for v_raw=100 at 30 °C published with mosquitto_pub over TLS, and stores a resend once", async () => {
@@ -116,5 +138,10 @@ describe("the embedded mode, as a new user tries it", () => {
     await expect.poll(async () => (await telemetry("DEMO-001")).length, { timeout: 15_000 }).toBeGreaterThan(0);
     const devices = (await api("/api/devices")).body.data as { sn: string; status: string }[];
     expect(devices.filter((d) => d.sn.startsWith("DEMO-")).map((d) => d.status)).toEqual(["online", "online", "online"]);
+  });
+  it("raises a HIGH alarm for the 203.5 ppm reading (high_limit 17) and notifies the webhook within seconds", async () => {
+    // (mosquitto_pub's device went silent afterwards: an OFFLINE alarm may be there too.)
+    await expect.poll(async () => (await api(`/api/alarms?sn=${sn}&type=HIGH`)).body.data).toEqual([expect.objectContaining({ type: "HIGH", level: 1, state: expect.stringMatching(/unacked/), ppm: 203.5 })]);
+    await expect.poll(() => hooks, { timeout: 10_000 }).toContainEqual(expect.objectContaining({ sn, type: "HIGH", level: 1, ppm: 203.5 }));
   });
 });
