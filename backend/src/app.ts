@@ -6,6 +6,8 @@ import { portsPlugin } from "./plugins/external/ports.ts";
 import { zodPlugin } from "./plugins/external/zod.ts";
 import { openapiPlugin } from "./plugins/external/openapi.ts";
 import { errorHandlerPlugin } from "./plugins/external/error-handler.ts";
+import { frontendPlugin } from "./plugins/external/frontend.ts";
+import { csrfPlugin } from "./plugins/app/csrf.ts";
 import { repositoriesPlugin } from "./plugins/app/repositories.ts";
 import { sessionsPlugin } from "./plugins/app/sessions.ts";
 import { loginThrottlePlugin } from "./plugins/app/login-throttle.ts";
@@ -86,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionsPlugin);
   await app.register(loginThrottlePlugin);
   await app.register(authPlugin);
+  await app.register(csrfPlugin);
   await app.register(liveStatePlugin);
   await app.register(deviceEventsPlugin);
   await app.register(commandDispatchPlugin, { publisher: deps.commands });
@@ -105,8 +108,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(alarmRoutes, { prefix: "/api/alarms" });
   await app.register(alarmPresetRoutes, { prefix: "/api/alarm-presets" });
   await app.register(channelRoutes, { prefix: "/api/channels" });
+  await app.register(frontendPlugin);
 
-  // Not made ready here: the embedded server may still add its own plugins (frontend, WebSocket).
+  // Not made ready here: the embedded server may still add its own plugins (the HTTPS listener's routing, WebSocket).
   // Typed with the base logger, as every consumer expects (pino's Logger is one).
   return app as unknown as FastifyInstance;
 }

@@ -35,3 +35,6 @@ export * from "./stores/outbox-store.ts";
 export * from "./alarms/channel-routing.ts";
 export * from "./notify/index.ts";
 export * from "./broker/mosquitto-password-sync.ts";
+export * from "./stores/floorplan-store.ts";
+export * from "./stores/settings-store.ts";
+export * from "./storage/index.ts";

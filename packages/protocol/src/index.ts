@@ -8,3 +8,5 @@ export * from "./rest-commands.ts";
 export * from "./rest-alarms.ts";
 export * from "./rest-admin.ts";
 export * from "./rest-firmware.ts";
+export * from "./rest-floorplans.ts";
+export * from "./rest-settings.ts";

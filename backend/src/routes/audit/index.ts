@@ -1,28 +1,77 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { listAudit } from "@mcs/platform";
-import { AuditEntrySchema } from "@mcs/protocol";
+import { countAudit, listAudit, type AuditFilter } from "@mcs/platform";
+import { AuditExportQuerySchema, AuditPageSchema, AuditQuerySchema } from "@mcs/protocol";
+import { badRequest } from "../../errors.ts";
 import { errorResponses, SESSION_SECURITY } from "../../lib/route-schemas.ts";
+import { auditCsv, AUDIT_CSV_COLUMNS } from "./csv.ts";
 
-const AuditListSchema = z.object({ data: z.array(AuditEntrySchema) });
-const AuditQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+interface FilterQuery {
+  actor?: string | undefined;
+  action?: string | undefined;
+  target?: string | undefined;
+  q?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
 
-/** `GET /api/audit` (admin): who changed what, when, from where, before and after; newest first. */
+function filterOf(query: FilterQuery): AuditFilter {
+  if (query.from && query.to && query.from > query.to) throw badRequest(`query.from: ${query.from.toISOString()} is after query.to ${query.to.toISOString()}`);
+  return { actor: query.actor, action: query.action, target: query.target, q: query.q, from: query.from?.getTime(), to: query.to?.getTime() };
+}
+
+const FILTERS =
+  "actor (exact), action (exact, or a family: `user` matches user.create, user.password.reset…), target (exact), " +
+  "q (text in actor, action or target), from / to (ISO-8601 or Unix seconds); all case-insensitive";
+
+/** `GET /api/audit` and `GET /api/audit/export.csv` (admin): who changed what, when, from where, before and after; newest first. */
 const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook("onRequest", app.authenticate);
+  app.addHook("onRequest", app.requireRole("admin"));
+  const tags = ["audit"];
+  const security = SESSION_SECURITY;
+
   app.get(
     "",
     {
-      onRequest: app.requireRole("admin"),
       schema: {
-        tags: ["audit"],
-        security: SESSION_SECURITY,
-        summary: "The audit log, newest first",
+        tags, security,
+        summary: `The audit log, newest first, a page at a time (limit 200, up to 1000; offset), with the total that matches. Filters: ${FILTERS}`,
         querystring: AuditQuerySchema,
-        response: { 200: AuditListSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403) },
       },
     },
-    async (request) => ({ data: await listAudit(app.db, request.query.limit) }),
+    async (request) => {
+      const filter = filterOf(request.query);
+      const [data, total] = await Promise.all([
+        listAudit(app.db, { ...filter, limit: request.query.limit, offset: request.query.offset }),
+        countAudit(app.db, filter),
+      ]);
+      return { data, total };
+    },
+  );
+
+  app.get(
+    "/export.csv",
+    {
+      schema: {
+        tags, security,
+        summary: `The same rows as CSV for Excel (UTF-8 with a BOM, a header row, before/after as JSON text), newest first, up to 100 000. Filters: ${FILTERS}`,
+        querystring: AuditExportQuerySchema,
+        response: {
+          200: { description: "one line per change: " + AUDIT_CSV_COLUMNS.join(", "), content: { "text/csv": { schema: z.string() } } },
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const rows = await listAudit(app.db, { ...filterOf(request.query), limit: request.query.limit });
+      const stamp = new Date(app.clock.now()).toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+      return reply
+        .type("text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="audit-${stamp}.csv"`)
+        .send(auditCsv(rows));
+    },
   );
 };
 

@@ -1,0 +1,19 @@
+import { createApp } from "vue";
+import { createPinia } from "pinia";
+import App from "./App.vue";
+import { i18n } from "./i18n/index.ts";
+import { router } from "./router/index.ts";
+import { setUnauthenticatedHandler } from "./api/http.ts";
+import { useSessionStore } from "./stores/session.ts";
+import "./styles.css";
+
+const app = createApp(App).use(createPinia()).use(i18n).use(router);
+
+// A session that ends while the page is open: back to the login page, then back here.
+setUnauthenticatedHandler(() => {
+  useSessionStore().forget();
+  const current = router.currentRoute.value;
+  if (!current.meta.public) void router.push({ path: "/login", query: { redirect: current.fullPath } });
+});
+
+app.mount("#app");

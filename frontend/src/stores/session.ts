@@ -1,0 +1,63 @@
+import { ref } from "vue";
+import { defineStore } from "pinia";
+import type { Role, User } from "@mcs/protocol";
+import { authApi } from "../api/auth.ts";
+import { ApiError } from "../api/http.ts";
+
+/**
+ * Who may do what, as the backend's routes decide it (devices: DEVICE_EDITORS; alarms:
+ * ALARM_ANSWERERS, ALARM_RESETTERS). The server enforces; the UI only hides what would be refused.
+ */
+const PERMISSIONS = {
+  editDevices: ["admin", "engineer"],
+  ackAlarms: ["admin", "engineer", "operator"],
+  clearAlarms: ["admin", "engineer"],
+} satisfies Record<string, Role[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+/** The logged-in user. The session itself is an httpOnly cookie the page never sees. */
+export const useSessionStore = defineStore("session", () => {
+  const user = ref<User | null>(null);
+  /** Whether the server was asked about the session since the page loaded. */
+  const restored = ref(false);
+
+  /** Reactive where it is read (a template, a computed): the role is the user's, as stored now. */
+  function can(permission: Permission): boolean {
+    return user.value !== null && (PERMISSIONS[permission] as Role[]).includes(user.value.role);
+  }
+
+  async function login(username: string, password: string): Promise<void> {
+    user.value = (await authApi.login(username, password)).user;
+    restored.value = true;
+  }
+
+  /**
+   * Asks the server whether the cookie still holds a session (once per page load). A server
+   * that cannot be reached counts as no session for now, and is asked again at the next page.
+   */
+  async function restore(): Promise<void> {
+    if (restored.value) return;
+    try {
+      user.value = await authApi.me();
+      restored.value = true;
+    } catch (error) {
+      user.value = null;
+      if (error instanceof ApiError && error.status === 401) restored.value = true;
+    }
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await authApi.logout();
+    } finally {
+      forget();
+    }
+  }
+
+  /** The session is gone (expired, revoked, logged out elsewhere). */
+  function forget(): void {
+    user.value = null;
+  }
+
+  return { user, restored, can, login, restore, logout, forget };
+});

@@ -1,0 +1,2 @@
+export * from "./object-store.ts";
+export * from "./s3-object-store.ts";

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { SECRET_MASK } from "./rest-alarms.ts";
+
+/** The object storage archives go to (Cloudflare R2, MinIO, AWS S3…), as answered: the secret key reads "********" once set. */
+export const StorageSettingsViewSchema = z.object({
+  endpoint: z.string().nullable(),
+  region: z.string(),
+  bucket: z.string().nullable(),
+  access_key_id: z.string().nullable(),
+  secret_access_key: z.literal(SECRET_MASK).nullable(),
+  force_path_style: z.boolean(),
+  prefix: z.string(),
+});
+export type StorageSettingsView = z.infer<typeof StorageSettingsViewSchema>;
+
+/**
+ * `PUT /api/settings/storage`, and the optional body of `POST /api/settings/storage/test`.
+ * The secret is write-only: left out or sent as "********" it keeps the stored one.
+ */
+export const StorageSettingsInputSchema = z.object({
+  endpoint: z.url({ protocol: /^https?$/, error: "endpoint must be an http:// or https:// address, such as https://<account>.r2.cloudflarestorage.com" }).max(500),
+  /** "auto" for Cloudflare R2; the bucket's region for AWS S3. */
+  region: z.string().trim().regex(/^[a-z0-9-]{1,32}$/, "region is 1–32 lower-case letters, digits or '-', such as auto or eu-central-1").default("auto"),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "bucket is 3–63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit"),
+  access_key_id: z.string().trim().min(1, "access_key_id is required").max(256),
+  secret_access_key: z.string().min(1, "secret_access_key is empty: give the secret, or leave it out to keep the stored one").max(512).optional(),
+  /** Address buckets as `endpoint/bucket` (MinIO and most S3-compatible servers) rather than `bucket.endpoint`. */
+  force_path_style: z.boolean().default(true),
+  /** Where in the bucket objects go, such as "mcs/"; "" for the bucket's root. */
+  prefix: z.string().max(200, "prefix is at most 200 characters").regex(/^(?!\/)[A-Za-z0-9!_.*'()/-]*$/, "prefix is letters, digits and !_.*'()/- and does not start with '/'").default(""),
+}).strict();
+export type StorageSettingsInput = z.infer<typeof StorageSettingsInputSchema>;
+
+/** How long readings stay in the hot tables, and whether older ones are archived to the object storage. */
+export const RetentionSettingsSchema = z.object({
+  hot_days: z.number("hot_days is a whole number of days, 1–3650").int("hot_days is a whole number of days, 1–3650").min(1, "hot_days is 1–3650").max(3650, "hot_days is 1–3650"),
+  archive: z.boolean(),
+});
+export type RetentionSettings = z.infer<typeof RetentionSettingsSchema>;
+export const DEFAULT_RETENTION: RetentionSettings = { hot_days: 7, archive: false };
+/** `PUT /api/settings/retention` */
+export const RetentionSettingsInputSchema = RetentionSettingsSchema.extend({ archive: z.boolean().default(false) }).strict();
+
+/** Read-only here; the license issue fills it. */
+export const LicenseInfoSchema = z.object({
+  status: z.enum(["unlicensed", "licensed", "expired"]),
+  message: z.string(),
+});
+
+/** `GET /api/settings` */
+export const SettingsSchema = z.object({
+  storage: StorageSettingsViewSchema,
+  retention: RetentionSettingsSchema,
+  license: LicenseInfoSchema,
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** `POST /api/settings/storage/test`: what the storage said, in plain words. */
+export const StorageTestResultSchema = z.object({ ok: z.boolean(), detail: z.string() });
+export type StorageTestResult = z.infer<typeof StorageTestResultSchema>;
