@@ -2,6 +2,7 @@ import { defineConfig } from "vite";
 import vue from "@vitejs/plugin-vue";
 import components from "unplugin-vue-components/vite";
 import { ElementPlusResolver } from "unplugin-vue-components/resolvers";
+import { precompress } from "./scripts/precompress.ts";
 
 /** The backend this dev server forwards `/api` to (`npm run dev -w frontend`). */
 const backend = process.env.MCS_BACKEND_URL ?? "http://127.0.0.1:8080";
@@ -11,6 +12,7 @@ export default defineConfig({
     vue(),
     // Element Plus on demand: each <el-*> used in a template brings its code and its CSS, nothing else.
     components({ resolvers: [ElementPlusResolver({ importStyle: "css" })], dts: "src/components.d.ts" }),
+    precompress(),
   ],
   define: {
     // vue-i18n's esm-bundler flags: Composition API only, no devtools hooks in production.

@@ -1,3 +1,4 @@
+import compress from "@fastify/compress";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createLogger, systemClock, type Bus, type Cache, type Clock, type CommandPublisher, type Db, type Logger } from "@mcs/platform";
@@ -81,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(zodPlugin);
   await app.register(errorHandlerPlugin);
   await app.register(cookie);
+  // The plan's link is 5 Mbit/s: JSON answers (the device list of 500) go gzipped; gzip, not
+  // brotli, keeps the 2-core server's CPU for ingest. Static files come pre-compressed.
+  await app.register(compress, { global: true, encodings: ["gzip"], threshold: 2048 });
   await app.register(openapiPlugin);
 
   await app.register(repositoriesPlugin);

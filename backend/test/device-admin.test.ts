@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODES } from "../../test-support/ports.ts";
 import { buildTestApp, expectError, type TestApp } from "./helper.ts";
@@ -99,5 +100,13 @@ describe.each(MODES)("device administration (%s mode)", (mode) => {
       // The template's own example row imports.
       expect((await importCsv(template.body, "admin", "?dry_run=true")).json()).toMatchObject({ errors: 0, rows: [{ status: "valid" }] });
     });
+  });
+  it("sends a large answer (the device list) gzipped to a browser that takes it: the plan's link is 5 Mbit/s", async () => {
+    expect((await importCsv(`sn,gas,unit\n${Array.from({ length: 20 }, (_, i) => `GZ-${i},CO,ppm`).join("\n")}\n`)).json()).toMatchObject({ created: 20 });
+    const res = await t.app.inject({ method: "GET", url: "/api/devices", headers: { ...(await t.as("viewer")), "accept-encoding": "gzip, br" } });
+    expect(res.headers["content-encoding"]).toBe("gzip");
+    const plain = JSON.parse(gunzipSync(res.rawPayload).toString()) as { data: unknown[] };
+    expect(plain.data.length).toBeGreaterThan(2);
+    expect(res.rawPayload.length).toBeLessThan(JSON.stringify(plain).length / 2);
   });
 });

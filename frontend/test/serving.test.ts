@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { brotliCompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,11 @@ describe("serving the frontend", () => {
     mkdirSync(join(root, "assets"));
     writeFileSync(join(root, "index.html"), "<!doctype html><title>app</title>");
     writeFileSync(join(root, "assets", "index-abc123.js"), "console.log(1)");
+    // As the build's precompress step leaves them.
+    const big = `export const text = ${JSON.stringify("气体浓度 ".repeat(500))};`;
+    writeFileSync(join(root, "assets", "vendor-def456.js"), big);
+    writeFileSync(join(root, "assets", "vendor-def456.js.gz"), gzipSync(big));
+    writeFileSync(join(root, "assets", "vendor-def456.js.br"), brotliCompressSync(big));
     app = Fastify();
     await app.register(errorHandlerPlugin);
     app.get("/api/devices", async () => ({ data: [] }));
@@ -47,6 +53,18 @@ describe("serving the frontend", () => {
     expect(asset.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
     const missing = await app.inject({ method: "GET", url: "/assets/index-gone.js" });
     expect({ status: missing.statusCode, code: missing.json().error.code }).toEqual({ status: 404, code: "MCS_ERR_NOT_FOUND" });
+  });
+
+  it("sends the build's pre-compressed files to browsers that take them, and the plain file to others", async () => {
+    const br = await app.inject({ method: "GET", url: "/assets/vendor-def456.js", headers: { "accept-encoding": "gzip, deflate, br" } });
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(br.rawPayload.length).toBeLessThan(1000);
+    const gz = await app.inject({ method: "GET", url: "/assets/vendor-def456.js", headers: { "accept-encoding": "gzip" } });
+    expect(gz.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(gz.rawPayload).toString()).toContain("气体浓度");
+    const plain = await app.inject({ method: "GET", url: "/assets/vendor-def456.js" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body).toContain("气体浓度");
   });
 
   it("leaves /api to the API: its routes, and its JSON 404 for the rest", async () => {

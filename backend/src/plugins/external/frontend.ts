@@ -53,6 +53,8 @@ export const frontendPlugin: FastifyPluginAsync<FrontendOptions> = async (app, o
     // Files are routed below (with the fallback), read from disk per request: a rebuild is served at once.
     serve: false,
     cacheControl: false,
+    // The build wrote .br and .gz beside each file: sent as they are to browsers that take them.
+    preCompressed: true,
     setHeaders(reply: FastifyReply, path: string) {
       reply.header("x-content-type-options", "nosniff");
       if (path.startsWith(assets)) {
