@@ -7,4 +7,6 @@ export const authApi = {
   logout: () => http.post<void>("/api/auth/logout", undefined, { allowUnauthenticated: true }),
   /** The session's user (401 when there is none). */
   me: () => http.get<User>("/api/auth/me", { allowUnauthenticated: true }),
+  /** Changes the session user's own password; their other sessions end, this one stays. */
+  changePassword: (current_password: string, new_password: string) => http.post<void>("/api/auth/password", { current_password, new_password }),
 };

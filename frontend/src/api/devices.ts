@@ -1,5 +1,22 @@
-import type { AlarmPreset, CommandView, Device, DeviceCreate, DevicePatch, TelemetryPoint } from "@mcs/protocol";
+import type { z } from "zod";
+import type { AlarmPreset, CalibrationVersionSchema, CommandView, Device, DeviceCreate, DevicePatch, TelemetryPoint } from "@mcs/protocol";
 import { http } from "./http.ts";
+
+export type CalibrationVersion = z.infer<typeof CalibrationVersionSchema>;
+
+/** One row of a CSV import's report (the header is line 1); the password only for a device created now. */
+export interface ImportRow {
+  line: number;
+  sn: string | null;
+  status: "created" | "valid" | "error";
+  error: string | null;
+  mqtt_password: string | null;
+}
+export interface ImportReport {
+  created: number;
+  errors: number;
+  rows: ImportRow[];
+}
 
 const path = (sn: string) => `/api/devices/${encodeURIComponent(sn)}`;
 
@@ -13,5 +30,14 @@ export const devicesApi = {
   /** The last hour of readings (the server's default range), oldest first. */
   recentReadings: async (sn: string) => (await http.get<{ data: TelemetryPoint[] }>(`${path(sn)}/telemetry`)).data,
   commands: async (sn: string) => (await http.get<{ data: CommandView[] }>(`${path(sn)}/commands`)).data,
+  /** Every calibration version, newest first. */
+  calibrations: async (sn: string) => (await http.get<{ data: CalibrationVersion[] }>(`${path(sn)}/calibrations`)).data,
+  /** Maintenance: no new alarms for `minutes` from now. */
+  inhibit: (sn: string, minutes: number, reason: string) => http.post<Device>(`${path(sn)}/inhibit`, { minutes, reason }),
+  endInhibit: (sn: string) => http.delete<Device>(`${path(sn)}/inhibit`),
+  /** Registers the devices of a CSV file (or only checks them: `dryRun`), reported row by row. */
+  importCsv: (csv: string, dryRun: boolean) =>
+    http.post<ImportReport>("/api/devices/import", new Blob([csv], { type: "text/csv" }), { query: { dry_run: String(dryRun) } }),
+  importTemplateUrl: "/api/devices/import/template.csv",
   presets: async () => (await http.get<{ data: AlarmPreset[] }>("/api/alarm-presets")).data,
 };

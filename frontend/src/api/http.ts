@@ -65,7 +65,10 @@ export function urlOf(path: string, query: RequestOptions["query"] = {}): string
  */
 async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
-  if (options.body !== undefined) headers["content-type"] = "application/json";
+  // A FormData body (a file upload) sets its own multipart content type, boundary and all;
+  // a Blob (a CSV file) is sent as it is, with its own type.
+  const multipart = options.body instanceof FormData || options.body instanceof Blob;
+  if (options.body !== undefined && !multipart) headers["content-type"] = "application/json";
   const csrf = method === "GET" ? undefined : cookie(CSRF_COOKIE);
   if (csrf) headers[CSRF_HEADER] = csrf;
 
@@ -75,7 +78,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
       method,
       headers,
       credentials: "same-origin",
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.body === undefined ? undefined : multipart ? (options.body as FormData | Blob) : JSON.stringify(options.body),
     });
   } catch (error) {
     throw new ApiError(0, "network", error instanceof Error ? error.message : String(error));
@@ -105,5 +108,6 @@ export const http = {
   get: <T>(path: string, options?: RequestOptions) => request<T>("GET", path, options),
   post: <T>(path: string, body?: unknown, options?: RequestOptions) => request<T>("POST", path, { ...options, body }),
   patch: <T>(path: string, body: unknown, options?: RequestOptions) => request<T>("PATCH", path, { ...options, body }),
+  put: <T>(path: string, body: unknown, options?: RequestOptions) => request<T>("PUT", path, { ...options, body }),
   delete: <T = void>(path: string, options?: RequestOptions) => request<T>("DELETE", path, options),
 };

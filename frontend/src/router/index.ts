@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from "vue-router";
-import { useSessionStore } from "../stores/session.ts";
+import { useSessionStore, type Permission } from "../stores/session.ts";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -7,6 +7,8 @@ declare module "vue-router" {
     public?: boolean;
     /** The menu entry (its path) lit while this page shows: a device page lights "devices". */
     menu?: string;
+    /** Only for users who may do this; others are sent to the start page. */
+    permission?: Permission;
   }
 }
 
@@ -22,6 +24,11 @@ export const router = createRouter({
         { path: "devices", component: () => import("../pages/devices/DevicesPage.vue"), meta: { menu: "/devices" } },
         { path: "devices/:sn", component: () => import("../pages/device/DevicePage.vue"), props: true, meta: { menu: "/devices" } },
         { path: "alarms", component: () => import("../pages/alarms/AlarmsPage.vue"), meta: { menu: "/alarms" } },
+        { path: "channels", component: () => import("../pages/channels/ChannelsPage.vue"), meta: { menu: "/channels" } },
+        { path: "floorplans", component: () => import("../pages/floorplans/FloorplansPage.vue"), meta: { menu: "/floorplans" } },
+        { path: "users", component: () => import("../pages/users/UsersPage.vue"), meta: { menu: "/users", permission: "manageUsers" } },
+        { path: "audit", component: () => import("../pages/audit/AuditPage.vue"), meta: { menu: "/audit", permission: "viewAudit" } },
+        { path: "settings", component: () => import("../pages/settings/SettingsPage.vue"), meta: { menu: "/settings", permission: "viewSettings" } },
         { path: ":rest(.*)*", component: () => import("../pages/not-found/NotFoundPage.vue") },
       ],
     },
@@ -36,6 +43,7 @@ router.beforeEach(async (to) => {
     return session.user ? redirectTarget(to.query.redirect) : true;
   }
   if (!session.user) return { path: "/login", query: { redirect: to.fullPath } };
+  if (to.meta.permission && !session.can(to.meta.permission)) return "/devices";
   return true;
 });
 

@@ -12,6 +12,11 @@ const PERMISSIONS = {
   editDevices: ["admin", "engineer"],
   ackAlarms: ["admin", "engineer", "operator"],
   clearAlarms: ["admin", "engineer"],
+  // People, audit and settings (routes users, audit: admin; settings: admin and engineer read, admin changes).
+  manageUsers: ["admin"],
+  viewAudit: ["admin"],
+  viewSettings: ["admin", "engineer"],
+  editSettings: ["admin"],
 } satisfies Record<string, Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

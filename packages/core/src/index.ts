@@ -2,4 +2,3 @@ export * from "./calibrate.ts";
 export * from "./reading-time.ts";
 export * from "./password.ts";
 export * from "./alarms/index.ts";
-export * from "./password-policy.ts";

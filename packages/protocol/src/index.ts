@@ -10,3 +10,4 @@ export * from "./rest-admin.ts";
 export * from "./rest-firmware.ts";
 export * from "./rest-floorplans.ts";
 export * from "./rest-settings.ts";
+export * from "./password-policy.ts";

@@ -24,6 +24,7 @@ import { FakeClock } from "../../../test-support/fake-clock.ts";
 import { openTestPorts, type Mode } from "../../../test-support/ports.ts";
 import { ChannelCache } from "../../src/alarms/channel-cache.ts";
 import { NotificationDispatcher, type DispatcherOptions } from "../../src/alarms/notification-dispatcher.ts";
+import { prefixedCache } from "../../../test-support/prefixed-cache.ts";
 
 export const HOOK_SECRET = "dispatcher-hook-secret";
 const actor = { name: "test" };
@@ -95,26 +96,6 @@ export class Receiver {
     if (answer === 200) return void res.writeHead(200, { "content-type": "application/json" }).end("{}");
     res.writeHead(answer, { "content-type": "text/plain" }).end(answer === 400 ? "invalid token" : "upstream down");
   }
-}
-
-/**
- * The Cache with every key under a prefix of its own: in services mode all test files share
- * one Redis, and the worker's keys (`mcs:lock:notify`, `alarm:last:…`) must not meet theirs.
- */
-export function prefixedCache(cache: Cache, prefix = `t${randomBytes(4).toString("hex")}:`): Cache {
-  const k = (key: string) => `${prefix}${key}`;
-  return {
-    get: (key) => cache.get(k(key)),
-    set: (key, value, options) => cache.set(k(key), value, options),
-    del: (key) => cache.del(k(key)),
-    hget: (key, field) => cache.hget(k(key), field),
-    hgetall: (key) => cache.hgetall(k(key)),
-    hset: (key, entries) => cache.hset(k(key), entries),
-    hdel: (key, field) => cache.hdel(k(key), field),
-    hcompareAndSet: (key, field, expected, value) => cache.hcompareAndSet(k(key), field, expected, value),
-    ping: () => cache.ping(),
-    close: () => cache.close(),
-  };
 }
 
 /** The real webhook sender, with a shorter timeout (a hanging receiver must not stall a test for 10 s). */

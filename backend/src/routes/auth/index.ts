@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { LoginAnswerSchema, LoginSchema, PasswordChangeSchema, UserSchema } from "@mcs/protocol";
-import { hashPassword, passwordProblem, randomSecret, verifyPassword } from "@mcs/core";
+import { LoginAnswerSchema, LoginSchema, PasswordChangeSchema, passwordProblem, UserSchema } from "@mcs/protocol";
+import { hashPassword, randomSecret, verifyPassword } from "@mcs/core";
 import { AppError, badRequest, ERROR_CODES, forbidden, unauthenticated } from "../../errors.ts";
 import { actorOf, SESSION_COOKIE } from "../../plugins/app/auth.ts";
 import { CSRF_COOKIE } from "../../plugins/app/csrf.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { PasswordResetSchema, UserAccountListSchema, UserAccountSchema, UserCreateSchema, UserPatchSchema } from "@mcs/protocol";
-import { hashPassword, passwordProblem } from "@mcs/core";
+import { passwordProblem, PasswordResetSchema, UserAccountListSchema, UserAccountSchema, UserCreateSchema, UserPatchSchema } from "@mcs/protocol";
+import { hashPassword } from "@mcs/core";
 import { LastAdminError, UserConflictError } from "@mcs/platform";
 import { badRequest, conflict, notFound } from "../../errors.ts";
 import { actorOf } from "../../plugins/app/auth.ts";

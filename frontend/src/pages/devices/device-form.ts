@@ -16,6 +16,8 @@ export interface DeviceForm {
   t_comp: number | null;
   t_ref: number | null;
   calib_note: string;
+  /** The next calibration's date (YYYY-MM-DD), or null: not planned. */
+  calib_due: string | null;
   high_limit: number | null;
   high_limit_2: number | null;
   low_limit: number | null;
@@ -32,7 +34,7 @@ export interface DeviceForm {
 /** The fields a PATCH may carry (all but sn and the note). */
 const EDITABLE = [
   "name", "gas", "unit", "enabled", "report_interval_s", "k", "b", "t_comp", "t_ref", "high_limit", "high_limit_2", "low_limit",
-  "low_limit_2", "deadband", "on_delay_samples", "off_delay_samples", "latching", "range_max", "low_battery_v", "stuck_samples",
+  "low_limit_2", "deadband", "on_delay_samples", "off_delay_samples", "latching", "range_max", "low_battery_v", "stuck_samples", "calib_due",
 ] as const satisfies readonly (keyof DeviceForm & keyof Device)[];
 const CALIBRATION = ["k", "b", "t_comp", "t_ref"] as const;
 
@@ -40,7 +42,7 @@ const CALIBRATION = ["k", "b", "t_comp", "t_ref"] as const;
 export function newDeviceForm(): DeviceForm {
   return {
     sn: "", name: "", gas: "CH4", unit: "%LEL", enabled: true, report_interval_s: 10,
-    k: 1, b: 0, t_comp: 0, t_ref: 25, calib_note: "",
+    k: 1, b: 0, t_comp: 0, t_ref: 25, calib_note: "", calib_due: null,
     high_limit: null, high_limit_2: null, low_limit: null, low_limit_2: null, deadband: 0,
     on_delay_samples: 1, off_delay_samples: 1, latching: false, range_max: null, low_battery_v: 3.5, stuck_samples: null,
   };
