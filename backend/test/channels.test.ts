@@ -170,7 +170,7 @@ describe.each(MODES)("/api/channels (%s mode)", (mode) => {
     describe("bad input is refused with 400 naming the field, and nothing is stored", () => {
       const good = () => ({ type: "webhook", name: "x", config: { url: plant.url(), secret: "s" } });
       it.each([
-        ["a webhook without its secret", { config: { url: "http://127.0.0.1/x" } }, /^body\.config\.secret: .*\(a webhook channel\)$/],
+        ["a webhook without its secret", { config: { url: "http://127.0.0.1/x" } }, /^body\.config\.secret: .*\(channel type webhook\)$/],
         ["a webhook address that is not http(s)", { config: { url: "ftp://plant/x", secret: "s" } }, /^body\.config\.url: must be an http:\/\/ or https:\/\/ address/],
         ["an e-mail channel without recipients", { type: "email", config: { host: "smtp.plant.cn", from: "a@plant.cn", to: [] } }, /^body\.config\.to: must name at least one recipient/],
         ["a DingTalk address over plain http to another host", { type: "dingtalk", config: { url: "http://oapi.dingtalk.com/robot/send?access_token=abc" } }, /^body\.config\.url: must start with https:\/\//],
@@ -297,7 +297,7 @@ describe.each(MODES)("/api/channels (%s mode)", (mode) => {
 
     it.each([
       ["nothing", {}, /^body: nothing to change$/],
-      ["a new type without its config", { type: "email" }, /^body\.config: a channel that becomes email needs the config of a email channel/],
+      ["a new type without its config", { type: "email" }, /^body\.config: a channel that becomes email needs a config for email/],
       ["a new type whose config lacks a secret (the old type's is not carried over)", { type: "feishu", config: {} }, /^body\.config\.url: /],
       ["a config that does not fit the type", { config: { url: "not a url" } }, /^body\.config\.url: must be an http/],
       ["a bad schedule", { schedule: { windows: [{ days: [1], start: "09:00", end: "09:00" }] } }, /^body\.schedule\.windows\[0\]\.end: equals start/],

@@ -49,7 +49,7 @@ export function checkConfig(type: ChannelType, given: Config, stored: Config | n
     return `body.config${path}: ${issue.message.replace(/^Invalid input: /, "")}`;
   });
   if (lines.length > MAX_LISTED) lines.splice(MAX_LISTED, lines.length, `and ${lines.length - MAX_LISTED} more`);
-  throw badRequest(`${lines.join("; ")} (a ${type} channel)`);
+  throw badRequest(`${lines.join("; ")} (channel type ${type})`);
 }
 
 /** A schedule's problem (bad time zone, time, weekday, date) as a 400 naming `body.schedule.<field>`. */

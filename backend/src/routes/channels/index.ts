@@ -90,7 +90,7 @@ const channelRoutes: FastifyPluginAsyncZod = async (app) => {
       if (given !== undefined) {
         patch.config = checkConfig(type, given, type === stored.type ? stored.config : null);
       } else if (type !== stored.type) {
-        throw badRequest(`body.config: a channel that becomes ${type} needs the config of a ${type} channel`);
+        throw badRequest(`body.config: a channel that becomes ${type} needs a config for ${type}`);
       }
       checkSchedule(rest.schedule);
       const channel = await app.channels.update(id, patch, actorOf(request), redactChannel, app.clock.now());

@@ -204,7 +204,7 @@ export function formProblems(form: ChannelForm): Record<string, string> {
 export function serverFieldErrors(message: string, sentConfig: Record<string, unknown> = {}): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const raw of message.split("; ")) {
-    const part = raw.replace(/ \(an? \w+ channel\)$/, "");
+    const part = raw.replace(/ \(channel type \w+\)$/, "");
     const match = /^body\.([\w.[\]]+): (.+)$/.exec(part);
     if (!match?.[1] || !match[2]) continue;
     const path = match[1].replace(/\[(\d+)\]/g, ".$1").split(".");
