@@ -11,3 +11,4 @@ export * from "./rest-firmware.ts";
 export * from "./rest-floorplans.ts";
 export * from "./rest-settings.ts";
 export * from "./password-policy.ts";
+export * from "./rest-dashboard.ts";

@@ -326,6 +326,21 @@ export const migrations: Migration[] = [
         updated_at timestamptz NOT NULL
       );`,
   },
+  {
+    version: 9,
+    name: "kiosk tokens for wall screens",
+    up: `
+      -- A wall screen's login (role viewer): only its hash is kept; revoking ends it at once.
+      CREATE TABLE kiosk_tokens (
+        id           serial PRIMARY KEY,
+        name         text NOT NULL,
+        token_hash   text NOT NULL UNIQUE,
+        created_by   text NOT NULL,
+        created_at   timestamptz NOT NULL,
+        last_used_at timestamptz,
+        revoked_at   timestamptz
+      );`,
+  },
 ];
 
 async function hasTimescale(db: Queryable): Promise<boolean> {
