@@ -31,6 +31,9 @@ import settingsRoutes from "./routes/settings/index.ts";
 import alarmRoutes from "./routes/alarms/index.ts";
 import alarmPresetRoutes from "./routes/alarms/presets.ts";
 import channelRoutes from "./routes/channels/index.ts";
+import { dashboardHubPlugin, type DashboardHubOptions } from "./plugins/app/dashboard-hub.ts";
+import dashboardRoutes from "./routes/dashboard/index.ts";
+import kioskTokenRoutes from "./routes/kiosk-tokens/index.ts";
 
 export interface AppDeps {
   db: Db;
@@ -59,6 +62,8 @@ export interface AppDeps {
   rolloutTickMs?: number;
   /** Defaults to the platform's `backend.http` logger. */
   logger?: Logger;
+  /** The big screen's WebSocket: batching and slow-client limits, ping interval (defaults: 1 s, 256 KiB, 4 MiB, 30 s). */
+  dashboard?: DashboardHubOptions;
 }
 
 /** Bodies are small JSON documents; a larger one is refused (413) before it is parsed. */
@@ -98,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(commandDispatchPlugin, { publisher: deps.commands });
   await app.register(brokerCredentialsPlugin, { mosquitto: deps.mosquitto });
   await app.register(firmwarePlugin, { publicUrl: deps.publicUrl, rolloutTickMs: deps.rolloutTickMs ?? 2000 });
+  await app.register(dashboardHubPlugin, deps.dashboard ?? {});
 
   const broker = deps.health?.broker ?? (() => "down" as const);
   await app.register(healthRoutes, { prefix: "/api", broker });
@@ -112,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(alarmRoutes, { prefix: "/api/alarms" });
   await app.register(alarmPresetRoutes, { prefix: "/api/alarm-presets" });
   await app.register(channelRoutes, { prefix: "/api/channels" });
+  await app.register(kioskTokenRoutes, { prefix: "/api/kiosk-tokens" });
+  await app.register(dashboardRoutes, { prefix: "/ws" });
   await app.register(frontendPlugin);
 
   // Not made ready here: the embedded server may still add its own plugins (the HTTPS listener's routing, WebSocket).

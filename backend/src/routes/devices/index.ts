@@ -13,6 +13,7 @@ import calibrationRoutes from "./calibrations.ts";
 import importRoutes from "./import.ts";
 import inhibitRoutes from "./inhibit.ts";
 import alarmPresetRoutes from "./alarm-preset.ts";
+import trendRoutes from "./trend.ts";
 
 /** Roles that may change devices; everyone logged in may read them. */
 export const DEVICE_EDITORS = ["admin", "engineer"] as const;
@@ -119,6 +120,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
   await app.register(importRoutes, { canEdit });
   await app.register(inhibitRoutes, { canEdit });
   await app.register(alarmPresetRoutes, { canEdit });
+  await app.register(trendRoutes);
 };
 
 export default deviceRoutes;

@@ -64,6 +64,15 @@ export class MosquittoPasswordSync {
     }
     await rename(temporary, file);
     process.kill(pid, "SIGHUP");
+    // Once more a moment later: a SIGHUP that lands while the broker is still busy with the
+    // previous reload may not be seen (two changes in quick succession), and reloading twice costs nothing.
+    setTimeout(() => {
+      try {
+        process.kill(pid, "SIGHUP");
+      } catch {
+        // the broker is gone; its next start reads the file anyway
+      }
+    }, 1_000).unref();
     log.info({ file, accounts: text.split("\n").length - 1 }, "broker password file written and reloaded");
   }
 }
