@@ -81,6 +81,8 @@ export async function startServer(config: Config): Promise<Server> {
   const app = await buildApp({ ...ports, commands, publicUrl, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   https?.on("request", (req, res) => app.routing(req, res));
+  // The big screen's WebSocket over the HTTPS port too: upgrades go to the app's own server.
+  https?.on("upgrade", (req, socket, head) => app.server.emit("upgrade", req, socket, head));
   const address = app.server.address();
   const httpPort = typeof address === "object" && address ? address.port : config.httpPort;
 

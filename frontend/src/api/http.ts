@@ -35,6 +35,8 @@ export interface RequestOptions {
   body?: unknown;
   /** A 401 here is an answer to handle (probing the session), not a reason to leave the page. */
   allowUnauthenticated?: boolean;
+  /** A wall screen's kiosk token, sent as `Authorization: Bearer` (read-only; no cookie session needed). */
+  bearer?: string;
 }
 
 /** What the app does when the session is gone: set once at start (go to /login, keeping the target). */
@@ -71,6 +73,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   if (options.body !== undefined && !multipart) headers["content-type"] = "application/json";
   const csrf = method === "GET" ? undefined : cookie(CSRF_COOKIE);
   if (csrf) headers[CSRF_HEADER] = csrf;
+  if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
 
   let response: Response;
   try {

@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { useSessionStore, type Permission } from "../stores/session.ts";
+import { screenGuard } from "../pages/screen/kiosk.ts";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -9,6 +10,8 @@ declare module "vue-router" {
     menu?: string;
     /** Only for users who may do this; others are sent to the start page. */
     permission?: Permission;
+    /** The big screen: a kiosk token or a session lets it in (outside the admin layout). */
+    screen?: boolean;
   }
 }
 
@@ -16,6 +19,7 @@ export const router = createRouter({
   history: createWebHistory(),
   routes: [
     { path: "/login", component: () => import("../pages/login/LoginPage.vue"), meta: { public: true } },
+    { path: "/screen", component: () => import("../pages/screen/ScreenPage.vue"), meta: { screen: true } },
     {
       path: "/",
       component: () => import("../components/AppLayout.vue"),
@@ -37,6 +41,12 @@ export const router = createRouter({
 
 router.beforeEach(async (to) => {
   const session = useSessionStore();
+  if (to.meta.screen) {
+    return screenGuard(to, async () => {
+      await session.restore();
+      return session.user !== null;
+    });
+  }
   await session.restore();
   if (to.meta.public) {
     // Already logged in: the login page has nothing to offer.

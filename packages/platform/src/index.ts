@@ -38,3 +38,4 @@ export * from "./broker/mosquitto-password-sync.ts";
 export * from "./stores/floorplan-store.ts";
 export * from "./stores/settings-store.ts";
 export * from "./storage/index.ts";
+export * from "./stores/kiosk-token-store.ts";

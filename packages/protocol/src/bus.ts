@@ -37,6 +37,8 @@ export interface BusChannels {
   "alarm.changed": { sn: string };
   /** A notification channel was created, changed or deleted: workers reload the channels. */
   "channels.changed": { id: number };
+  /** A kiosk token was revoked: every backend closes that wall screen's connections. */
+  "kiosk.revoked": { id: number };
 }
 
 export interface AlarmBusEvent {

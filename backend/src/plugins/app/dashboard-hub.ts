@@ -100,6 +100,8 @@ export class DashboardHub {
   private queued: (() => void)[] | null = null;
   private loaded = false;
   private closing = false;
+  /** Kiosk tokens revoked while this process ran (ids are never reused): a screen let in just before is not kept. */
+  private readonly revokedKiosks = new Set<number>();
   private readonly ping: NodeJS.Timeout;
   private readonly flushMs: number;
   private readonly skipBytes: number;
@@ -112,7 +114,7 @@ export class DashboardHub {
     this.flushMs = options.flushIntervalMs ?? 1000;
     this.skipBytes = options.skipBufferedBytes ?? 256 * 1024;
     this.closeBytes = options.closeBufferedBytes ?? 4 * 1024 * 1024;
-    this.ping = setInterval(() => this.tick(), options.pingIntervalMs ?? 30_000);
+    this.ping = setInterval(() => this.sweep(), options.pingIntervalMs ?? 30_000);
     this.ping.unref();
   }
 
@@ -139,8 +141,11 @@ export class DashboardHub {
     const client: DashboardClient = { socket, kioskId: who.kioskId, verify: who.verify, pending: new Map(), timer: null, lastFlush: 0, alive: true };
     socket.on("close", () => this.remove(client));
     socket.on("pong", () => (client.alive = true));
-    // Nothing is expected from the client (maxPayload keeps it small); what comes is ignored.
-    socket.on("message", () => {});
+    // A browser cannot see protocol pings: it sends `{"type":"ping"}` and gets `{"type":"pong"}`,
+    // so a screen can tell a quiet plant from a dead connection. Anything else is ignored.
+    socket.on("message", (data: Buffer) => {
+      if (data.length < 64 && data.toString() === '{"type":"ping"}' && socket.readyState === WebSocket.OPEN) socket.send('{"type":"pong"}');
+    });
     try {
       await this.refresh();
     } catch (error) {
@@ -151,6 +156,10 @@ export class DashboardHub {
       }
     }
     if (socket.readyState !== WebSocket.OPEN || this.closing) return;
+    if (client.kioskId !== null && this.revokedKiosks.has(client.kioskId)) {
+      socket.close(WS_CLOSE.revoked, "kiosk token revoked");
+      return;
+    }
     // From here every change reaches the client's pending map: the snapshot is now.
     const snapshot: RealtimeFrame = { type: "realtime", data: [...this.items.values()] };
     socket.send(JSON.stringify(snapshot));
@@ -160,6 +169,7 @@ export class DashboardHub {
 
   /** Closes the screens of a revoked kiosk token at once (4001). */
   revokeKiosk(id: number): void {
+    this.revokedKiosks.add(id);
     for (const client of this.clients) if (client.kioskId === id) this.drop(client, WS_CLOSE.revoked, "kiosk token revoked");
   }
 
@@ -380,8 +390,13 @@ export class DashboardHub {
     setTimeout(() => socket.readyState !== WebSocket.CLOSED && socket.terminate(), 5000).unref();
   }
 
-  /** Every ping interval: drop the dead, ping the rest, recheck credentials, refresh the state (maintenance ends, missed bus messages). */
-  private tick(): void {
+  /**
+   * Every ping interval: drops the clients that did not answer the last ping, pings the
+   * rest, rechecks their credentials (a session ended, a kiosk token revoked on a backend
+   * whose announcement was lost) and refreshes the state (maintenance that ran out, bus
+   * messages missed).
+   */
+  sweep(): void {
     if (this.clients.size === 0) return;
     for (const client of [...this.clients]) {
       if (!client.alive) {
@@ -481,12 +496,17 @@ export const dashboardHubPlugin = fp<DashboardHubOptions>(
       app.bus.subscribe("device.changed", (message) => hub.hearDeviceChanged(message)),
       app.bus.subscribe(KIOSK_REVOKED_CHANNEL, (message) => {
         const id = (message as { id?: unknown } | null)?.id;
-        if (typeof id === "number") hub.revokeKiosk(id);
+        if (typeof id !== "number" || !Number.isInteger(id)) return;
+        // Checked against the database: the bus only says which token to look at.
+        app.kioskTokens.active([id]).then(
+          (active) => active.has(id) || hub.revokeKiosk(id),
+          (error: unknown) => app.log.warn({ err: error, id }, "dashboard: could not check a revoked kiosk token"),
+        );
       }),
     ]);
     app.addHook("onClose", async () => {
       await Promise.all(unsubscribe.map((off) => off().catch(() => {})));
     });
   },
-  { name: "dashboard-hub", dependencies: ["ports", "repositories", "live-state"] },
+  { name: "dashboard-hub", dependencies: ["ports", "repositories", "auth", "live-state"] },
 );

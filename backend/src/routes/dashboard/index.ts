@@ -55,7 +55,7 @@ const dashboardRoutes: FastifyPluginAsync = async (app) => {
         socket.close(refused ? WS_CLOSE.unauthorized : WS_CLOSE.internalError, reasonOf(error instanceof AppError ? error.message : "could not authenticate: try again"));
         return;
       }
-      request.log.info({ user: identity.user.username, via: credential.via }, "dashboard connected");
+      app.log.info({ user: identity.user.username, via: credential.via }, "dashboard connected");
       const verify = () =>
         app.identify(credential.token, { kiosk }).then(
           () => true,

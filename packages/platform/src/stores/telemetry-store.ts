@@ -18,6 +18,14 @@ export interface TelemetryRow {
   calib_version: number;
 }
 
+/** One point of a trend: a reading (min = max = avg) or a bucket's start with its min, max and mean. */
+export interface TrendPoint {
+  ts: number;
+  avg: number;
+  min: number;
+  max: number;
+}
+
 /** A message that could not be stored, and why. */
 export interface DeadLetter {
   topic: string;
@@ -79,6 +87,38 @@ export class TelemetryStore {
       [sn, from.toISOString(), to.toISOString(), limit],
     );
     return rows.map((row) => ({ ...row, flags: maskToFlags(row.flags) }));
+  }
+
+  /**
+   * One device's ppm in [from, to) for a chart, in one statement on the (sn, ts) key:
+   * `bucketS` > 0 gives buckets of that many seconds (aligned to the Unix epoch, `ts` the
+   * bucket's start) with the min, max and mean of each, so a peak shorter than a bucket
+   * still shows as its max. `bucketS` = 0 gives the readings as stored (min = max = avg),
+   * unless there are more than `maxRaw` of them (a device in debug mode): then buckets of
+   * `fallbackBucketS`. Answers the bucket size used (0: raw) and the points, oldest first.
+   */
+  async trend(
+    sn: string,
+    from: Date,
+    to: Date,
+    options: { bucketS: number; maxRaw?: number; fallbackBucketS?: number },
+  ): Promise<{ bucketS: number; points: TrendPoint[] }> {
+    const raw = options.bucketS === 0;
+    const bucketS = raw ? (options.fallbackBucketS ?? 1) : options.bucketS;
+    // Raw: how many readings the range holds (an InitPlan, counted once) decides whether to bucket after all.
+    const bucketed = raw ? `(SELECT count(*) FROM r) > $5` : `true`;
+    const rows = await this.db.query<TrendPoint & { bucketed: boolean }>(
+      `WITH r AS (
+         SELECT ts, ppm FROM telemetry WHERE sn = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz
+       )
+       SELECT extract(epoch FROM CASE WHEN ${bucketed} THEN date_bin(make_interval(secs => $4), r.ts, timestamptz 'epoch') ELSE r.ts END)::float8 AS ts,
+              avg(r.ppm)::float8 AS avg, min(r.ppm)::float8 AS min, max(r.ppm)::float8 AS max, bool_and(${bucketed}) AS bucketed
+       FROM r
+       GROUP BY 1 ORDER BY 1`,
+      raw ? [sn, from.toISOString(), to.toISOString(), bucketS, options.maxRaw ?? Number.MAX_SAFE_INTEGER] : [sn, from.toISOString(), to.toISOString(), bucketS],
+    );
+    const wasBucketed = rows[0]?.bucketed ?? !raw;
+    return { bucketS: wasBucketed ? bucketS : 0, points: rows.map(({ ts, avg, min, max }) => ({ ts: Number(ts), avg: Number(avg), min: Number(min), max: Number(max) })) };
   }
 
   async countDeadLetters(): Promise<number> {
