@@ -11,6 +11,7 @@ import { Histogram, type HistogramData } from "./histogram.ts";
 import { forkChild, type ChildHandle } from "./ipc.ts";
 import { CpuMeter, findPids, processTree } from "./proc-stats.ts";
 import type { RunParams, RunResult } from "./publisher.ts";
+import { cleanupOnExit } from "./cleanup.ts";
 
 /**
  * `npm run bench`: the ingest budgets of docs DESIGN.md ("Budgets"), measured on this
@@ -57,33 +58,9 @@ const startedAt = Date.now();
 const log = (line: string) => process.stderr.write(`[bench +${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// --- cleanup: everything started here is stopped, whatever happens -------------------
+// --- cleanup: everything started here is stopped, whatever happens ---------------------
 
-const cleanups: { name: string; run: () => unknown }[] = [];
-function onCleanup(name: string, run: () => unknown): void {
-  cleanups.push({ name, run });
-}
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const { name, run } = cleanups.pop()!;
-    try {
-      await Promise.race([run(), sleep(15_000).then(() => { throw new Error("timed out"); })]);
-    } catch (error) {
-      log(`cleanup of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-}
-let aborting = false;
-async function abort(reason: string, code: number): Promise<never> {
-  if (!aborting) {
-    aborting = true;
-    log(`${reason}: stopping everything`);
-    await cleanUp();
-  }
-  process.exit(code);
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void abort(`received ${signal}`, 130));
-setTimeout(() => void abort(`deadline of ${DEADLINE_MS / 1000} s exceeded`, 1), DEADLINE_MS).unref();
+const { onCleanup, cleanUp, abort } = cleanupOnExit(log, DEADLINE_MS);
 
 // --- helpers ----------------------------------------------------------------------------
 

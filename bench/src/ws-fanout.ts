@@ -14,6 +14,7 @@ import { Histogram } from "./histogram.ts";
 import { forkChild, type ChildHandle } from "./ipc.ts";
 import { CpuMeter, cpuSecondsOf, findPids, memoryOf, processTree } from "./proc-stats.ts";
 import type { ConnectResult, WindowResult } from "./ws-screens.ts";
+import { cleanupOnExit } from "./cleanup.ts";
 
 /**
  * `npm run bench:ws [-- --seconds 60 --devices 500 --screens 50]`: the big screen's load
@@ -60,32 +61,9 @@ const log = (line: string) => process.stderr.write(`[bench:ws +${((Date.now() - 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const notes: string[] = [];
 
-// --- cleanup: everything started here is stopped, whatever happens (as in ingest-bench) ---
+// --- cleanup: everything started here is stopped, whatever happens ---------------------
 
-const cleanups: { name: string; run: () => unknown }[] = [];
-const onCleanup = (name: string, run: () => unknown) => cleanups.push({ name, run });
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const { name, run } = cleanups.pop()!;
-    try {
-      await Promise.race([run(), sleep(15_000).then(() => { throw new Error("timed out"); })]);
-    } catch (error) {
-      log(`cleanup of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-}
-let aborting = false;
-async function abort(reason: string, code: number): Promise<never> {
-  if (!aborting) {
-    aborting = true;
-    log(`${reason}: stopping everything`);
-    await cleanUp();
-  }
-  process.exit(code);
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void abort(`received ${signal}`, 130));
-const DEADLINE_S = 270 + SECONDS + 3 * BASELINE_SECONDS;
-setTimeout(() => void abort(`deadline of ${DEADLINE_S} s exceeded`, 1), DEADLINE_S * 1000).unref();
+const { onCleanup, cleanUp, abort } = cleanupOnExit(log, (270 + SECONDS + 3 * BASELINE_SECONDS) * 1000);
 
 // --- the worker's part: readings and alarms on the bus -----------------------------------
 

@@ -98,7 +98,7 @@ export class AlarmEngine {
     await this.commit([...bySn.keys()], (sn, memory) => {
       const device = this.options.deviceOf(sn);
       if (!device) return { memory, events: [] };
-      const settings = settingsOf(device);
+      const settings = alarmSettingsOf(device);
       const inhibited = (device.inhibit_until_ms ?? 0) > this.options.clock.now();
       let current = memory;
       const events: AlarmEvent[] = [];
@@ -190,7 +190,8 @@ export class AlarmEngine {
   }
 }
 
-function settingsOf(device: DeviceCalibration): AlarmSettings {
+/** A device's alarm settings as the engine reads them (the columns of the devices table). */
+export function alarmSettingsOf(device: Pick<DeviceCalibration, "high_limit" | "high_limit_2" | "low_limit" | "low_limit_2" | "deadband" | "on_delay_samples" | "off_delay_samples" | "latching" | "low_battery_v" | "stuck_samples" | "range_max">): AlarmSettings {
   return {
     high1: device.high_limit, high2: device.high_limit_2, low1: device.low_limit, low2: device.low_limit_2,
     deadband: device.deadband, onDelaySamples: device.on_delay_samples, offDelaySamples: device.off_delay_samples,

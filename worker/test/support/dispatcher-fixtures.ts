@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { acknowledge, emptyMemory, evaluateReading, type AlarmEvent, type AlarmSettings, type AlarmType, type DeviceAlarmMemory } from "@mcs/core";
+import { acknowledge, emptyMemory, evaluateReading, type AlarmEvent, type AlarmType, type DeviceAlarmMemory } from "@mcs/core";
 import {
   AlarmStore,
   CHANNEL_SENDERS,
@@ -23,6 +23,7 @@ import type { DeviceCreate } from "@mcs/protocol";
 import { FakeClock } from "../../../test-support/fake-clock.ts";
 import { openTestPorts, type Mode } from "../../../test-support/ports.ts";
 import { ChannelCache } from "../../src/alarms/channel-cache.ts";
+import { alarmSettingsOf } from "../../src/alarms/alarm-engine.ts";
 import { NotificationDispatcher, type DispatcherOptions } from "../../src/alarms/notification-dispatcher.ts";
 import { prefixedCache } from "../../../test-support/prefixed-cache.ts";
 
@@ -104,13 +105,6 @@ export function sendersWithTimeout(timeoutMs: number): Record<ChannelRecord["typ
   return { ...CHANNEL_SENDERS, webhook };
 }
 
-function settingsOf(device: DeviceRecord): AlarmSettings {
-  return {
-    high1: device.high_limit, high2: device.high_limit_2, low1: device.low_limit, low2: device.low_limit_2,
-    deadband: device.deadband, onDelaySamples: device.on_delay_samples, offDelaySamples: device.off_delay_samples,
-    latching: device.latching, lowBatteryV: device.low_battery_v, stuckSamples: device.stuck_samples, rangeMax: device.range_max,
-  };
-}
 
 /**
  * One mode's platform for the dispatcher: real stores over the mode's ports, the channel
@@ -196,7 +190,7 @@ export class DispatcherHarness {
     const device = this.known.get(sn);
     if (!device) throw new Error(`no device ${sn}`);
     const before = this.memory.get(sn) ?? emptyMemory();
-    const judged = evaluateReading(before, settingsOf(device), { at: this.clock.now(), value, v_raw: value, err: 0, anomaly: false }, false);
+    const judged = evaluateReading(before, alarmSettingsOf(device), { at: this.clock.now(), value, v_raw: value, err: 0, anomaly: false }, false);
     const [raised] = (await this.commit(sn, before, judged.memory, judged.events)).values();
     return raised;
   }

@@ -1,6 +1,7 @@
 import type { AlarmEvent, AlarmType, OpenAlarm } from "@mcs/core";
 import type { Db, Queryable } from "../db/db.ts";
 import { writeAudit } from "./audit-store.ts";
+import { iso, isoOrNull } from "./times.ts";
 
 /** An alarm as stored and listed (`GET /api/alarms`). */
 export interface AlarmRecord {
@@ -64,8 +65,6 @@ export type RaisedIds = Map<string, Map<AlarmType, number>>;
 
 const COLUMNS = `id::float8 AS id, sn, type, level::int AS level, state, condition_active, value AS ppm, peak, reason, raised_at, acked_at, acked_by, ack_comment, cleared_at, closed_at`;
 const NOTIFY_KINDS = new Set(["raised", "level_up"]);
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 
 export function toAlarmRecord(row: Record<string, unknown>): AlarmRecord {
   return {

@@ -2,6 +2,7 @@ import type { AckMessage, CommandName, CommandView } from "@mcs/protocol";
 import type { Db, Queryable } from "../db/db.ts";
 import type { Actor } from "./device-store.ts";
 import { writeAudit } from "./audit-store.ts";
+import { iso, isoOrNull } from "./times.ts";
 
 /** A new command: `expiresAt` ends its wait for an offline device (Unix ms). */
 export interface NewCommand {
@@ -23,8 +24,6 @@ export type AckOutcome =
 
 const COLUMNS = `id::text AS id, sn, cmd, params, status, msg, created_by, created_at, expires_at, sent_at, acked_at, finished_at`;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 
 function toView(row: Record<string, unknown>): CommandView {
   return {

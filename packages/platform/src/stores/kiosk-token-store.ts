@@ -1,6 +1,7 @@
 import type { Db } from "../db/db.ts";
 import type { Actor } from "./device-store.ts";
 import { writeAudit } from "./audit-store.ts";
+import { iso, isoOrNull } from "./times.ts";
 
 /** A wall screen's login as stored: never the token, only its hash (which is not listed either). */
 export interface KioskTokenRecord {
@@ -16,8 +17,6 @@ export interface KioskTokenRecord {
 export const KIOSK_TOUCH_EVERY_MS = 60_000;
 
 const COLUMNS = `id, name, created_by, created_at, last_used_at, revoked_at`;
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 
 function toRecord(row: Record<string, unknown>): KioskTokenRecord {
   return {

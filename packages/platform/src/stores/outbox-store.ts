@@ -1,5 +1,6 @@
 import type { AlarmType } from "@mcs/core";
 import type { Db } from "../db/db.ts";
+import { iso } from "./times.ts";
 
 export type OutboxKind = "raised" | "level_up" | "repeat" | "escalation";
 
@@ -39,7 +40,6 @@ export interface NotificationRecord {
   detail: string | null;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The notification outbox: rows are written with the alarm event (same transaction),

@@ -5,6 +5,7 @@ import type { Actor } from "./device-store.ts";
 import { writeAudit } from "./audit-store.ts";
 import { insertCommand } from "./command-store.ts";
 import { ACK_TIMEOUT_S } from "../commands/command-delivery.ts";
+import { iso, isoOrNull } from "./times.ts";
 
 /** A device that acked its update must report the new version within this, else it rolled back. */
 export const VERSION_REPORT_GRACE_MS = 5 * 60_000;
@@ -22,8 +23,6 @@ export interface AdvanceOptions {
   isOnline(sn: string): boolean;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
 const ROLLOUT_COLUMNS = `id::text AS id, version, state, max_concurrent, max_failures, expires_in_s, created_by, created_at, finished_at`;
 
 type RolloutRow = Omit<Rollout, "progress" | "devices">;
