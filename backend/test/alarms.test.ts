@@ -336,7 +336,7 @@ describe.each(MODES)("/api/alarms (%s mode)", (mode) => {
   describe("alarm presets", () => {
     const apply = (sn: string, payload?: object, role: Role = "engineer") => call("POST", `/api/devices/${sn}/alarm-preset`, role, payload);
     beforeAll(async () => {
-      for (const payload of [{ sn: "PRE1", gas: "H2S", unit: "ppm", high_limit: 100 }, { sn: "PRE2", gas: "XYZ" }]) {
+      for (const payload of [{ sn: "PRE1", gas: "H2S", unit: "ppm", high_limit: 100, high_limit_2: 120 }, { sn: "PRE2", gas: "XYZ", unit: "ppm", high_limit: 5, range_max: 50 }]) {
         expect((await call("POST", "/api/devices", "admin", payload)).statusCode).toBe(201);
       }
     });

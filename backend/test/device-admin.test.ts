@@ -60,12 +60,12 @@ describe.each(MODES)("device administration (%s mode)", (mode) => {
       expect(report.created).toBe(2);
       expect(report.errors).toBe(4);
       expect(report.rows).toEqual([
-        { line: 2, sn: "IMP-1", status: "created", error: null, mqtt_password: expect.stringMatching(/^.{16,}$/) },
-        { line: 3, sn: "IMP-2", status: "created", error: null, mqtt_password: expect.stringMatching(/^.{16,}$/) },
-        { line: 4, sn: "IMP-3", status: "error", error: expect.stringMatching(/^k: /), mqtt_password: null },
-        { line: 5, sn: "IMP-4", status: "error", error: "high_limit_2: the level 2 limit must be above high_limit", mqtt_password: null },
-        { line: 6, sn: "IMP-1", status: "error", error: "sn: IMP-1 appears twice in the file", mqtt_password: null },
-        { line: 7, sn: null, status: "error", error: expect.stringMatching(/^sn: /), mqtt_password: null },
+        { line: 2, sn: "IMP-1", status: "created", error: null, mqtt_password: expect.stringMatching(/^.{16,}$/), preset_applied: ["range_max", "deadband"] },
+        { line: 3, sn: "IMP-2", status: "created", error: null, mqtt_password: expect.stringMatching(/^.{16,}$/), preset_applied: ["range_max", "deadband"] },
+        { line: 4, sn: "IMP-3", status: "error", error: expect.stringMatching(/^k: /), mqtt_password: null, preset_applied: [] },
+        { line: 5, sn: "IMP-4", status: "error", error: "high_limit_2: the level 2 limit must be above high_limit", mqtt_password: null, preset_applied: [] },
+        { line: 6, sn: "IMP-1", status: "error", error: "sn: IMP-1 appears twice in the file", mqtt_password: null, preset_applied: [] },
+        { line: 7, sn: null, status: "error", error: expect.stringMatching(/^sn: /), mqtt_password: null, preset_applied: [] },
       ]);
       const device = (await t.app.inject({ method: "GET", url: "/api/devices/IMP-1", headers: await t.as("viewer") })).json();
       expect(device).toMatchObject({ name: "储罐区 1 号", gas: "CO", high_limit: 17, high_limit_2: 34, calib_due: "2027-06-30" });

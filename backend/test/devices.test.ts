@@ -39,9 +39,13 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
       expect(verifyMosquittoPassword(body.mqtt_password as string, hash!)).toBe(true);
     });
 
-    it("fills the defaults for fields not given", async () => {
+    it("fills the defaults for fields not given, the alarm limits from the gas preset (never none)", async () => {
       const res = await create({ sn: "D002" });
-      expect(res.json()).toMatchObject({ sn: "D002", name: "D002", gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, enabled: true, report_interval_s: 10 });
+      expect(res.json()).toMatchObject({
+        sn: "D002", name: "D002", gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, enabled: true, report_interval_s: 10,
+        high_limit: 25, high_limit_2: 50, low_limit: null, low_limit_2: null, range_max: 100, deadband: 2, monitor_only: false,
+        preset_applied: ["high_limit", "high_limit_2", "range_max", "deadband"], preset_basis: "GB/T 50493-2019: 25 / 50 %LEL",
+      });
     });
 
     it("takes the device's report interval, which sets when silence means offline", async () => {
@@ -156,9 +160,9 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
       expect(res.json()).toMatchObject({ report_interval_s: 30, calib_version: 1 });
     });
 
-    it("keeps the calibration version when only other fields change", async () => {
+    it("keeps the calibration version when only other fields change; a limit set to null comes back from the preset", async () => {
       const res = await patch("D001", { name: "Tank one", high_limit: null });
-      expect(res.json()).toMatchObject({ name: "Tank one", high_limit: null, calib_version: 2 });
+      expect(res.json()).toMatchObject({ name: "Tank one", high_limit: 7, preset_applied: ["high_limit"], calib_version: 2 });
     });
 
     it("writes who changed what, from which address, before and after, in the audit log", async () => {

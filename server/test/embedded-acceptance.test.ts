@@ -140,10 +140,10 @@ describe("the embedded mode, as a new user tries it", () => {
     const devices = (await api("/api/devices")).body.data as { sn: string; status: string }[];
     expect(devices.filter((d) => d.sn.startsWith("DEMO-")).map((d) => d.status)).toEqual(["online", "online", "online"]);
   });
-  it("raises a HIGH alarm for the 203.5 ppm reading (high_limit 17) and notifies the webhook within seconds", async () => {
+  it("raises a HIGH alarm for the 203.5 ppm reading (high_limit 17; level 2 at the CO preset's 34) and notifies the webhook within seconds", async () => {
     // (mosquitto_pub's device went silent afterwards: an OFFLINE alarm may be there too.)
-    await expect.poll(async () => (await api(`/api/alarms?sn=${sn}&type=HIGH`)).body.data).toEqual([expect.objectContaining({ type: "HIGH", level: 1, state: expect.stringMatching(/unacked/), ppm: 203.5 })]);
+    await expect.poll(async () => (await api(`/api/alarms?sn=${sn}&type=HIGH`)).body.data).toEqual([expect.objectContaining({ type: "HIGH", level: 2, state: expect.stringMatching(/unacked/), ppm: 203.5 })]);
     // A deadline, not a timing claim: the dispatcher runs every 2 s, the suite shares two cores.
-    await expect.poll(() => hooks, { timeout: 45_000 }).toContainEqual(expect.objectContaining({ sn, type: "HIGH", level: 1, kind: "raised", ppm: 203.5 }));
+    await expect.poll(() => hooks, { timeout: 45_000 }).toContainEqual(expect.objectContaining({ sn, type: "HIGH", level: 2, kind: "raised", ppm: 203.5 }));
   }, 60_000);
 });

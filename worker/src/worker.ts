@@ -77,7 +77,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   const delivery = options.commands ? new CommandDelivery(commands, options.commands, clock) : undefined;
   const alarmStore = new AlarmStore(options.db);
-  const alarms = new AlarmEngine({ alarms: alarmStore, channels: new ChannelStore(options.db), bus: options.bus, clock, deviceOf: (sn) => calibrations.get(sn) });
+  const alarms = new AlarmEngine({
+    alarms: alarmStore, channels: new ChannelStore(options.db), bus: options.bus, clock, deviceOf: (sn) => calibrations.get(sn),
+    readingsAfter: (sn, after) => telemetry.readingsAfter(sn, after),
+    newestKeys: (sn, limit) => telemetry.newestKeys(sn, limit),
+    alarmHistory: (sn) => devices.alarmHistory(sn),
+  });
   await alarms.start();
   const notifications = new NotificationDispatcher({
     outbox: new OutboxStore(options.db), alarms: alarmStore, channels: alarms.channelCache, cache: options.cache, clock, senders: options.senders, link: options.alarmLink,

@@ -31,6 +31,8 @@ export function toDevice(record: DeviceRecord, live: DeviceLive | undefined, now
     low_battery_v: record.low_battery_v,
     stuck_samples: record.stuck_samples,
     range_max: record.range_max,
+    monitor_only: record.monitor_only,
+    monitor_reason: record.monitor_reason,
     inhibit:
       record.inhibit_until !== null && Date.parse(record.inhibit_until) > nowMs
         ? { until: record.inhibit_until, reason: record.inhibit_reason ?? "", by: record.inhibit_by ?? "" }

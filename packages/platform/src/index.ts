@@ -33,6 +33,7 @@ export * from "./stores/alarm-store.ts";
 export * from "./stores/channel-store.ts";
 export * from "./stores/outbox-store.ts";
 export * from "./alarms/channel-routing.ts";
+export * from "./alarms/alarm-settings.ts";
 export * from "./notify/index.ts";
 export * from "./broker/mosquitto-password-sync.ts";
 export * from "./stores/floorplan-store.ts";

@@ -46,13 +46,15 @@ export interface AlarmBusEvent {
   sn: string;
   type: "HIGH" | "LOW" | "FAULT" | "OFFLINE" | "LOW_BATTERY";
   level: 1 | 2;
-  /** What happened: raised, level_up, condition_cleared, condition_returned, acked, closed. */
+  /** What happened: raised, level_up, condition_cleared, condition_returned, acked, closed; late_episode, revised, withdrawn (late readings). */
   kind: string;
   state: "unacked" | "acked" | "cleared_unacked" | "closed";
   /** The value at the event (null for OFFLINE). */
   ppm: number | null;
-  /** ISO-8601. */
+  /** ISO-8601: when it happened (for a late event, in the past). */
   at: string;
+  /** Found by readings that arrived out of time order (补报). */
+  late?: boolean;
 }
 export type BusChannel = keyof BusChannels;
 

@@ -24,6 +24,14 @@ export const AlarmSchema = z.object({
   condition_active: z.boolean(),
   /** The worst value while open: highest for HIGH and FAULT, lowest for LOW and LOW_BATTERY. */
   peak: z.number().nullable(),
+  /** The same as `peak` (the value the plant's reports call the peak concentration). */
+  peak_ppm: z.number().nullable(),
+  /** When the peak was read. */
+  peak_at: z.string(),
+  /** When the server knew of it; for a late alarm after `raised_at`, which is the reading's own time. */
+  received_at: z.string(),
+  /** Raised from readings that arrived out of time order (a backlog after live data): it happened in the past (补报). */
+  late: z.boolean(),
   /** Why it was raised, e.g. "value 45.2 > level 2 limit 34". */
   reason: z.string(),
   acked_by: z.string().nullable(),
@@ -68,7 +76,7 @@ export const AlarmNotificationSchema = z.object({
   /** Null once the channel was deleted (its history stays). */
   channel_id: z.number().int().nullable(),
   channel_name: z.string().nullable(),
-  /** raised, level_up, repeat, escalation */
+  /** raised, level_up, repeat, escalation, late (补报: an episode found in late readings) */
   kind: z.string(),
   status: z.enum(NOTIFICATION_STATUSES),
   attempts: z.number().int(),
@@ -78,8 +86,25 @@ export const AlarmNotificationSchema = z.object({
   detail: z.string().nullable(),
 });
 
+/** One stretch of time the alarm's condition held, as the readings in time order say (late readings may revise it). */
+export const AlarmEpisodeSchema = z.object({
+  id: z.number().int(),
+  level: z.number().int().min(1).max(2),
+  started_at: z.string(),
+  /** Null while it holds. */
+  ended_at: z.string().nullable(),
+  start_value: z.number().nullable(),
+  peak: z.number().nullable(),
+  peak_at: z.string(),
+  reason: z.string(),
+  /** Found only in readings that arrived out of time order. */
+  late: z.boolean(),
+  recorded_at: z.string(),
+});
+
 /** `GET /api/alarms/{id}`: the alarm, its history and its notifications. */
 export const AlarmDetailSchema = AlarmSchema.extend({
+  episodes: z.array(AlarmEpisodeSchema),
   events: z.array(AlarmEventSchema),
   notifications: z.array(AlarmNotificationSchema),
   /** Seconds from raised to cleared, or to now while the condition is present. */

@@ -43,8 +43,14 @@ const DeviceFields = z.object({
   low_battery_v: z.number().min(0).max(10).nullable(),
   /** FAULT when v_raw repeats exactly this many samples in a row (a stuck sensor); null: not checked. */
   stuck_samples: z.number().int().min(2).max(10_000).nullable(),
-  /** FAULT (over-range) above this value; null: not checked. */
+  /** Full scale: above it a reading raises FAULT and the gas alarm at its highest level; null: the gas preset's. */
   range_max: limit,
+  /**
+   * No alarm limits, by an explicit choice (`monitor_reason` says why): the device is then
+   * shown as not configured, with a fault, never as normal. Otherwise limits not given come from the gas preset.
+   */
+  monitor_only: z.boolean(),
+  monitor_reason: z.string().trim().max(500).nullable(),
   enabled: z.boolean(),
   /** When the next calibration is due (YYYY-MM-DD); fixed detectors: at least yearly. */
   calib_due: z.iso.date("calib_due is a date, YYYY-MM-DD").nullable(),
@@ -106,7 +112,13 @@ export const DeviceSchema = DeviceFields.extend({
 });
 export type Device = z.infer<typeof DeviceSchema>;
 
-export const DeviceWithPasswordSchema = DeviceSchema.extend({ mqtt_password: z.string() });
+const PRESET_FIELD_NAMES = ["high_limit", "high_limit_2", "low_limit", "low_limit_2", "range_max", "deadband"] as const;
+/** A device as created or changed: which alarm fields were not given and so came from the gas preset, and its basis. */
+export const SavedDeviceSchema = DeviceSchema.extend({
+  preset_applied: z.array(z.enum(PRESET_FIELD_NAMES)),
+  preset_basis: z.string().nullable(),
+});
+export const DeviceWithPasswordSchema = SavedDeviceSchema.extend({ mqtt_password: z.string() });
 export const DeviceListSchema = z.object({ data: z.array(DeviceSchema) });
 
 /** `GET /api/devices/{sn}/calibrations`: every calibration version, newest first, with who, when and why. */

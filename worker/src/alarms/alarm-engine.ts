@@ -1,15 +1,25 @@
 import {
+  compareKeys,
   evaluatePresence,
   evaluateReading,
+  freshTrack,
   memoryFromOpenAlarms,
+  reconcile,
+  replay,
   type AlarmEvent,
   type AlarmSettings,
+  type ConditionTrack,
   type DeviceAlarmMemory,
+  type Episode,
+  type KeyedReading,
   type OpenAlarm,
+  type StoredEpisode,
+  type TrackCheckpoint,
 } from "@mcs/core";
 import { READING_FLAGS, type AlarmBusEvent } from "@mcs/protocol";
 import {
   AlarmStaleError,
+  alarmSettingsOf,
   channelHears,
   createLogger,
   type AlarmStore,
@@ -17,14 +27,24 @@ import {
   type ChannelStore,
   type Clock,
   type DeviceAlarmChange,
+  type DeviceAlarmHistory,
   type DeviceCalibration,
+  type EpisodeWrite,
   type TelemetryRow,
 } from "@mcs/platform";
 import { ChannelCache } from "./channel-cache.ts";
 
+export { alarmSettingsOf } from "@mcs/platform";
+
 const log = createLogger("worker.alarms");
 /** An ack racing with an evaluation makes it stale; a few fresh tries settle it. */
 const MAX_ATTEMPTS = 3;
+/** A checkpoint per device every so much reading time: a late reading replays at most this much before it. */
+export const CHECKPOINT_EVERY_MS = 10 * 60_000;
+/** Late readings may be 30 days old; checkpoints a day more. */
+const CHECKPOINT_KEEP_MS = 31 * 24 * 3_600_000;
+/** The keys of a device's last readings judged: a resend of one of them is stored once and judged once. */
+const RECENT_KEYS = 256;
 
 export interface AlarmEngineOptions {
   alarms: AlarmStore;
@@ -33,94 +53,122 @@ export interface AlarmEngineOptions {
   clock: Clock;
   /** The worker's view of a device (limits, delays, maintenance), or undefined if unknown. */
   deviceOf(sn: string): DeviceCalibration | undefined;
+  /** The device's stored readings after a key, oldest first (what a replay judges again). */
+  readingsAfter(sn: string, after: { ts: number; seq: number } | null): Promise<TelemetryRow[]>;
+  /** The keys of the device's newest stored readings, newest first. */
+  newestKeys(sn: string, limit: number): Promise<{ ts: number; seq: number }[]>;
+  /** The device's alarm settings and maintenance periods over time. */
+  alarmHistory(sn: string): Promise<DeviceAlarmHistory>;
 }
 
-/** The newest (ts, seq) evaluated per device: a resent reading is stored once and judged once. */
-interface Mark {
-  ts: number;
+interface Key {
+  at: number;
   seq: number;
 }
 
+/** What the engine holds for one device. */
+interface DeviceState {
+  memory: DeviceAlarmMemory;
+  /** The newest reading judged (null: none yet): an older one is late. */
+  mark: Key | null;
+  recent: Set<string>;
+  /** Reading time of the newest checkpoint written. */
+  checkpointAt: number;
+}
+
+/** How late readings are counted, for the bench and the logs. */
+export interface LateStats {
+  replays: number;
+  readingsReplayed: number;
+  lateEpisodes: number;
+}
+
 /**
- * Evaluates every stored reading and every presence change against the device's alarm
- * settings (the pure engine of @mcs/core), and writes what happened: alarm rows, their
- * events and the notifications for the channels that hear them, in one transaction. The
- * open alarms live in memory, restored from the database at start (a restart neither
- * forgets nor re-raises); an ack from the backend (`alarm.changed`) reloads the device.
+ * Judges every stored reading and every presence change against the device's alarm
+ * settings (the pure engine of @mcs/core), and writes what happened in one transaction:
+ * alarm rows, their events, their episodes and the notifications for the channels that
+ * hear them. Readings in time order take the fast path (one step each, from memory). A
+ * reading older than the newest judged (a backlog after live data, a resend after a broker
+ * restart) is late: the device's stored readings are judged again from the checkpoint before
+ * it, in time order, and what that changes is reconciled with the stored episodes, an
+ * episode found only in late readings raising an alarm marked late. An ack from the backend
+ * (`alarm.changed`) reloads the device's alarms.
  */
 export class AlarmEngine {
-  private readonly memory = new Map<string, DeviceAlarmMemory>();
-  private readonly marks = new Map<string, Mark>();
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly loading = new Map<string, Promise<void>>();
   readonly channelCache: ChannelCache;
+  readonly lateStats: LateStats = { replays: 0, readingsReplayed: 0, lateEpisodes: 0 };
   private unsubscribe: (() => Promise<void>) | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AlarmEngineOptions) {
     this.channelCache = new ChannelCache(options.channels, options.bus);
   }
 
   async start(): Promise<void> {
-    for (const [sn, alarms] of await this.options.alarms.open()) this.memory.set(sn, memoryFromOpenAlarms(alarms));
     await this.channelCache.start();
     this.unsubscribe = await this.options.bus.subscribe("alarm.changed", (message) => {
       const sn = (message as { sn?: unknown }).sn;
       if (typeof sn === "string") void this.reload(sn).catch((error: unknown) => log.warn({ err: error, sn }, "could not reload the device's alarms"));
     });
+    this.pruneTimer = setInterval(() => {
+      this.options.alarms.pruneCheckpoints(this.options.clock.now() - CHECKPOINT_KEEP_MS).catch((error: unknown) => log.warn({ err: error }, "could not prune checkpoints"));
+    }, 3_600_000).unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
     await this.unsubscribe?.();
     await this.channelCache.stop();
   }
 
   /** The open alarms this worker holds for a device (for tests and the dashboard's snapshot). */
   openAlarms(sn: string): OpenAlarm[] {
-    return Object.values(this.memory.get(sn)?.alarms ?? {});
+    return Object.values(this.devices.get(sn)?.memory.alarms ?? {});
   }
 
   /** What the device's live status shows: a gas alarm outranks a fault. */
   statusOf(sn: string): "alarm" | "fault" | null {
-    const alarms = this.memory.get(sn)?.alarms;
+    const alarms = this.devices.get(sn)?.memory.alarms;
     if (!alarms) return null;
     if (alarms.HIGH?.conditionActive || alarms.LOW?.conditionActive) return "alarm";
     if (alarms.FAULT?.conditionActive) return "fault";
     return null;
   }
 
-  /** Judges a committed batch's readings, in order per device. Throws if the database refuses (the batch is retried). */
+  /** Judges a committed batch's readings. Throws if the database refuses (the batch is retried). */
   async readings(rows: readonly TelemetryRow[]): Promise<void> {
     const bySn = new Map<string, TelemetryRow[]>();
-    for (const row of rows) {
-      const mark = this.marks.get(row.sn);
-      if (mark && (row.ts < mark.ts || (row.ts === mark.ts && row.seq <= mark.seq))) continue;
-      bySn.set(row.sn, [...(bySn.get(row.sn) ?? []), row]);
-    }
+    for (const row of rows) if (this.options.deviceOf(row.sn)) bySn.set(row.sn, [...(bySn.get(row.sn) ?? []), row]);
     if (bySn.size === 0) return;
-    await this.commit([...bySn.keys()], (sn, memory) => {
-      const device = this.options.deviceOf(sn);
-      if (!device) return { memory, events: [] };
-      const settings = alarmSettingsOf(device);
-      const inhibited = (device.inhibit_until_ms ?? 0) > this.options.clock.now();
-      let current = memory;
-      const events: AlarmEvent[] = [];
-      for (const row of bySn.get(sn)!) {
-        const judged = evaluateReading(current, settings, {
-          at: row.ts * 1000, value: row.ppm, v_raw: row.v_raw, err: row.err, bat: row.bat, anomaly: (row.flags & READING_FLAGS.anomaly) !== 0,
-        }, inhibited);
-        current = judged.memory;
-        events.push(...judged.events);
-      }
-      return { memory: current, events };
-    });
+    await this.ensureLoaded([...bySn.keys()], new Set(rows.map(keyText)));
+    const inOrder = new Map<string, TelemetryRow[]>();
+    const late = new Map<string, TelemetryRow[]>();
     for (const [sn, list] of bySn) {
-      const last = list.reduce((a, b) => (b.ts > a.ts || (b.ts === a.ts && b.seq > a.seq) ? b : a));
-      this.marks.set(sn, { ts: last.ts, seq: last.seq });
+      const state = this.devices.get(sn)!;
+      let mark = state.mark;
+      for (const row of [...list].sort(byKey)) {
+        const key = keyOf(row);
+        if (state.recent.has(keyText(row))) continue; // a resend: stored once, judged once
+        if (mark === null || compareKeys(key, mark) > 0) {
+          inOrder.set(sn, [...(inOrder.get(sn) ?? []), row]);
+          mark = key;
+        } else {
+          late.set(sn, [...(late.get(sn) ?? []), row]);
+        }
+      }
     }
+    if (inOrder.size > 0) await this.judgeInOrder(inOrder);
+    for (const [sn, list] of late) await this.judgeLate(sn, list);
   }
 
   /** A device went offline (its will, its silence) or came back: the OFFLINE alarm. */
   async presence(sn: string, online: boolean, at: number, reason: string): Promise<void> {
-    if (!this.options.deviceOf(sn)) return;
-    const inhibited = (this.options.deviceOf(sn)?.inhibit_until_ms ?? 0) > this.options.clock.now();
+    const device = this.options.deviceOf(sn);
+    if (!device) return;
+    await this.ensureLoaded([sn], new Set());
+    const inhibited = (device.inhibit_until_ms ?? 0) > this.options.clock.now();
     await this.commit([sn], (_sn, memory) => {
       // Maintenance often means a detector switched off: no OFFLINE alarm for it then.
       if (inhibited && !online) return { memory, events: [] };
@@ -128,34 +176,160 @@ export class AlarmEngine {
     });
   }
 
+  /** The fast path: readings newer than any judged, one step each from memory. */
+  private async judgeInOrder(bySn: Map<string, TelemetryRow[]>): Promise<void> {
+    await this.commit([...bySn.keys()], (sn, memory) => {
+      const device = this.options.deviceOf(sn)!;
+      const settings = alarmSettingsOf(device);
+      const inhibited = (device.inhibit_until_ms ?? 0) > this.options.clock.now();
+      let current = memory;
+      const events: AlarmEvent[] = [];
+      const episodes: EpisodeWrite[] = [];
+      for (const row of bySn.get(sn)!) {
+        const judged = evaluateReading(current, settings, readingOf(row), inhibited);
+        current = judged.memory;
+        events.push(...judged.events);
+        for (const ended of judged.ended ?? []) episodes.push({ episode: ended.episode, alarmId: ended.alarmId });
+      }
+      episodes.push(...changedEpisodes(memory, current));
+      const last = bySn.get(sn)!.at(-1)!;
+      const state = this.devices.get(sn)!;
+      const checkpoint = last.ts * 1000 - state.checkpointAt >= CHECKPOINT_EVERY_MS ? { at: last.ts * 1000, seq: last.seq, track: current.track } : undefined;
+      return { memory: current, events, episodes, peaks: movedPeaks(memory, current), checkpoint };
+    }, (sn) => {
+      const state = this.devices.get(sn)!;
+      const rows = bySn.get(sn)!;
+      for (const row of rows) remember(state, row);
+      const last = rows.at(-1)!;
+      state.mark = keyOf(last);
+      if (last.ts * 1000 - state.checkpointAt >= CHECKPOINT_EVERY_MS) state.checkpointAt = last.ts * 1000;
+    });
+  }
+
+  /**
+   * The late path: the device's stored readings from the checkpoint before the earliest late
+   * one are judged again in time order (with the settings and maintenance of their own time),
+   * and the difference reconciled with what is stored, under the device's alarm locks.
+   */
+  private async judgeLate(sn: string, rows: TelemetryRow[]): Promise<void> {
+    const earliest = keyOf(rows.reduce((a, b) => (byKey(a, b) <= 0 ? a : b)));
+    const state = this.devices.get(sn)!;
+    await this.rejudge(sn, earliest, state, rows);
+  }
+
+  /** Replays from the checkpoint before `from` and reconciles; `rows` (if any) are remembered as judged. */
+  private async rejudge(sn: string, from: Key, state: DeviceState, rows: TelemetryRow[], exclude?: Set<string>): Promise<void> {
+    const start = await this.startBefore(sn, from);
+    const stored = (await this.options.readingsAfter(sn, { ts: start.at / 1000, seq: start.seq })).filter((row) => !exclude?.has(keyText(row)));
+    const history = await this.options.alarmHistory(sn);
+    const device = this.options.deviceOf(sn);
+    const fallback = device ? alarmSettingsOf(device) : undefined;
+    const result = replay(start, stored.map(readingOf), {
+      settingsAt: (at) => settingsAt(history, at, fallback),
+      inhibitedAt: (at) => history.maintenance.some((period) => period.from <= at && at < period.until),
+      checkpointEveryMs: CHECKPOINT_EVERY_MS,
+    });
+    this.lateStats.replays++;
+    this.lateStats.readingsReplayed += stored.length;
+    const latching = fallback?.latching ?? false;
+    const { plan, raised } = await this.options.alarms.reconcile(
+      sn,
+      { at: start.at, seq: start.seq },
+      (episodes, alarms, open) => reconcile({ fresh: result.episodes, stored: episodes, alarms, current: memoryFromOpenAlarms(open).alarms, latching }),
+      result.checkpoints,
+      (device, event) => this.channelsFor(device, event),
+      this.options.clock.now(),
+    );
+    const alarms = { ...plan.current };
+    for (const [type, alarm] of Object.entries(alarms)) {
+      if (alarm && alarm.id === null) alarms[type as keyof typeof alarms] = { ...alarm, id: raised.get(alarm.type) ?? null };
+    }
+    state.memory = { alarms, track: result.track };
+    for (const row of rows) remember(state, row);
+    if (result.last && (state.mark === null || compareKeys(result.last, state.mark) > 0)) state.mark = result.last;
+    const lastCheckpoint = result.checkpoints.at(-1);
+    if (lastCheckpoint && lastCheckpoint.at > state.checkpointAt) state.checkpointAt = lastCheckpoint.at;
+    const found = plan.put.filter((put) => put.notify).length;
+    this.lateStats.lateEpisodes += found;
+    if (plan.events.length > 0) log.info({ sn, replayed: stored.length, events: plan.events.length, notified: found }, "late readings judged in time order");
+    await this.announce(sn, plan.events, new Map(Object.values(alarms).flatMap((alarm) => (alarm?.id == null ? [] : [[alarm.type, alarm.id] as const]))));
+  }
+
+  /**
+   * Where a replay starts: the checkpoint before `from`; without one (readings older than any
+   * checkpoint), ten minutes before, with fresh counters and the conditions the stored episodes
+   * say held then.
+   */
+  private async startBefore(sn: string, from: Key): Promise<TrackCheckpoint> {
+    const checkpoint = await this.options.alarms.checkpointBefore(sn, from);
+    if (checkpoint) return checkpoint;
+    const at = from.at - CHECKPOINT_EVERY_MS;
+    return { at, seq: -1, track: trackFromEpisodes(await this.options.alarms.episodesSince(sn, at), at) };
+  }
+
+  /** Brings devices into memory once: the last checkpoint and the readings after it, judged and reconciled (a crash may have left some unjudged). */
+  private async ensureLoaded(sns: string[], batchKeys: Set<string>): Promise<void> {
+    await Promise.all(
+      sns.filter((sn) => !this.devices.has(sn)).map((sn) => {
+        let pending = this.loading.get(sn);
+        if (!pending) {
+          pending = this.load(sn, batchKeys).finally(() => this.loading.delete(sn));
+          this.loading.set(sn, pending);
+        }
+        return pending;
+      }),
+    );
+  }
+
+  private async load(sn: string, batchKeys: Set<string>): Promise<void> {
+    const open = await this.options.alarms.open([sn]);
+    const memory = memoryFromOpenAlarms(open.get(sn) ?? []);
+    const checkpoint = await this.options.alarms.checkpointBefore(sn);
+    // The newest stored reading not of this batch is the mark: the batch itself is judged next.
+    const newest = (await this.options.newestKeys(sn, Math.min(batchKeys.size + 1, 10_000))).find((key) => !batchKeys.has(`${key.ts * 1000}:${key.seq}`));
+    const mark = newest ? { at: newest.ts * 1000, seq: newest.seq } : null;
+    const state: DeviceState = { memory, mark, recent: new Set(), checkpointAt: checkpoint?.at ?? Number.NEGATIVE_INFINITY };
+    if (checkpoint && mark && compareKeys(mark, checkpoint) > 0) {
+      this.devices.set(sn, state);
+      await this.rejudge(sn, { at: checkpoint.at, seq: checkpoint.seq + 1 }, state, [], batchKeys);
+    } else {
+      if (checkpoint) state.memory = { ...memory, track: checkpoint.track };
+      this.devices.set(sn, state);
+    }
+  }
+
   /** Evaluates, writes, and only then keeps the new memory; a stale device is reloaded and judged again. */
-  private async commit(sns: string[], evaluate: (sn: string, memory: DeviceAlarmMemory) => { memory: DeviceAlarmMemory; events: AlarmEvent[] }): Promise<void> {
-    let pending = sns;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const results = pending.map((sn) => {
-        const before = this.memory.get(sn) ?? memoryFromOpenAlarms([]);
+  private async commit(
+    sns: string[],
+    evaluate: (sn: string, memory: DeviceAlarmMemory) => { memory: DeviceAlarmMemory; events: AlarmEvent[] } & Omit<Partial<DeviceAlarmChange>, "sn" | "before" | "events">,
+    afterwards?: (sn: string) => void,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const results = sns.map((sn) => {
+        const before = this.devices.get(sn)?.memory ?? memoryFromOpenAlarms([]);
         return { sn, before, ...evaluate(sn, before) };
       });
       const changes: DeviceAlarmChange[] = results
-        .filter((result) => result.events.length > 0)
-        .map((result) => ({ sn: result.sn, before: Object.values(result.before.alarms), events: result.events }));
+        .filter((result) => result.events.length > 0 || (result.episodes?.length ?? 0) > 0 || (result.peaks?.length ?? 0) > 0 || result.checkpoint)
+        .map((result) => ({ sn: result.sn, before: Object.values(result.before.alarms), events: result.events, episodes: result.episodes, peaks: result.peaks, checkpoint: result.checkpoint }));
       try {
-        const raised = await this.options.alarms.apply(changes, (sn, event) => this.channelsFor(sn, event), "system", this.options.clock.now());
+        const raised = changes.length > 0 ? await this.options.alarms.apply(changes, (sn, event) => this.channelsFor(sn, event), "system", this.options.clock.now()) : new Map();
         for (const result of results) {
           const ids = raised.get(result.sn);
           const alarms = { ...result.memory.alarms };
           for (const [type, alarm] of Object.entries(alarms)) {
             if (alarm && alarm.id === null) alarms[type as keyof typeof alarms] = { ...alarm, id: ids?.get(alarm.type) ?? null };
           }
-          this.memory.set(result.sn, { ...result.memory, alarms });
+          const state = this.devices.get(result.sn);
+          if (state) state.memory = { ...result.memory, alarms };
+          afterwards?.(result.sn);
         }
-        await this.announce(changes, raised);
+        for (const change of changes) await this.announce(change.sn, change.events, idsOf(change.before, raised.get(change.sn)));
         return;
       } catch (error) {
         if (!(error instanceof AlarmStaleError) || attempt >= MAX_ATTEMPTS) throw error;
         log.info({ sn: error.sn }, "open alarms changed meanwhile (an ack?): reloading and judging again");
         await this.reload(error.sn);
-        pending = sns;
       }
     }
   }
@@ -163,38 +337,99 @@ export class AlarmEngine {
   private async reload(sn: string): Promise<void> {
     const open = await this.options.alarms.open([sn]);
     const fresh = memoryFromOpenAlarms(open.get(sn) ?? []);
-    const known = this.memory.get(sn);
-    // The counters (delays, stuck run) are this worker's own: keep them, take the alarms.
-    this.memory.set(sn, known ? { ...known, alarms: fresh.alarms } : fresh);
+    const state = this.devices.get(sn);
+    // The track (what the readings say) is this worker's own: keep it, take the alarms.
+    if (state) state.memory = { ...state.memory, alarms: fresh.alarms };
   }
 
-  private channelsFor(sn: string, event: AlarmEvent): number[] {
+  private channelsFor(sn: string, event: Pick<AlarmEvent, "type" | "level" | "at">): number[] {
     return this.channelCache.current().filter((channel) => channelHears(channel, { sn, type: event.type, level: event.level, at: event.at }, "first")).map((c) => c.id);
   }
 
   /** Best effort: the dashboard hears what happened; the database already has it. */
-  private async announce(changes: DeviceAlarmChange[], raised: Map<string, Map<string, number>>): Promise<void> {
-    for (const change of changes) {
-      const ids = new Map<string, number>();
-      for (const alarm of change.before) if (alarm.id !== null) ids.set(alarm.type, alarm.id);
-      for (const [type, id] of raised.get(change.sn) ?? []) ids.set(type, id);
-      for (const event of change.events) {
-        const id = event.alarm.id ?? ids.get(event.type);
-        if (id === undefined) continue;
-        const message: AlarmBusEvent = {
-          id, sn: change.sn, type: event.type, level: event.level, kind: event.kind, state: event.alarm.state, ppm: event.value, at: new Date(event.at).toISOString(),
-        };
-        await this.options.bus.publish("alarm", message).catch((error: unknown) => log.warn({ err: error }, "bus unavailable: alarm not announced"));
-      }
+  private async announce(sn: string, events: readonly AlarmEvent[], ids: Map<string, number>): Promise<void> {
+    for (const event of events) {
+      const id = event.alarm.id ?? ids.get(event.type);
+      if (id === undefined) continue;
+      const message: AlarmBusEvent = {
+        id, sn, type: event.type, level: event.level, kind: event.kind, state: event.alarm.state, ppm: event.value, at: new Date(event.at).toISOString(),
+        ...(event.late && { late: true }),
+      };
+      await this.options.bus.publish("alarm", message).catch((error: unknown) => log.warn({ err: error }, "bus unavailable: alarm not announced"));
     }
   }
 }
 
-/** A device's alarm settings as the engine reads them (the columns of the devices table). */
-export function alarmSettingsOf(device: Pick<DeviceCalibration, "high_limit" | "high_limit_2" | "low_limit" | "low_limit_2" | "deadband" | "on_delay_samples" | "off_delay_samples" | "latching" | "low_battery_v" | "stuck_samples" | "range_max">): AlarmSettings {
+function idsOf(before: readonly OpenAlarm[], raised: Map<string, number> | undefined): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const alarm of before) if (alarm.id !== null) ids.set(alarm.type, alarm.id);
+  for (const [type, id] of raised ?? []) ids.set(type, id);
+  return ids;
+}
+
+/** The settings version in effect at `at` (the first one for readings older than any). */
+function settingsAt(history: DeviceAlarmHistory, at: number, fallback: AlarmSettings | undefined): AlarmSettings {
+  let chosen = history.settings[0]?.settings;
+  for (const version of history.settings) if (version.validFrom <= at) chosen = version.settings;
+  return chosen ?? fallback!;
+}
+
+/** Fresh counters, and the conditions the stored episodes say held at `at`. */
+function trackFromEpisodes(episodes: readonly StoredEpisode[], at: number): ConditionTrack {
+  const track = freshTrack();
+  for (const episode of episodes) {
+    if (episode.since < at && (episode.endAt === null || episode.endAt > at)) {
+      const { level, since, sinceSeq, value, peak, peakAt, reason } = episode;
+      track.active[episode.type] = { level, since, sinceSeq, value, peak, peakAt, reason };
+    }
+  }
+  return track;
+}
+
+/** The episodes still holding after a batch that started, worsened or moved their peak in it. */
+function changedEpisodes(before: DeviceAlarmMemory, after: DeviceAlarmMemory): EpisodeWrite[] {
+  const writes: EpisodeWrite[] = [];
+  for (const [type, condition] of Object.entries(after.track.active)) {
+    if (!condition || JSON.stringify(condition) === JSON.stringify(before.track.active[type as keyof ConditionTrack["active"]])) continue;
+    const episode: Episode = { ...condition, type: type as Episode["type"], endAt: null, endSeq: null };
+    writes.push({ episode, alarmId: after.alarms[episode.type]?.id ?? null });
+  }
+  return writes;
+}
+
+/** Open alarms whose peak moved (the state machine records no event for that). */
+function movedPeaks(before: DeviceAlarmMemory, after: DeviceAlarmMemory): OpenAlarm[] {
+  return Object.values(after.alarms).filter((alarm): alarm is OpenAlarm => {
+    const was = alarm ? before.alarms[alarm.type] : undefined;
+    return alarm !== undefined && alarm.id !== null && was?.id === alarm.id && (was.peak !== alarm.peak || was.peakAt !== alarm.peakAt);
+  });
+}
+
+/**
+ * A stored reading as the engine judges it, the same on both paths. `bat` is stored as a
+ * 4-byte float: judged at six significant digits, as PostgreSQL shows it.
+ */
+function readingOf(row: TelemetryRow): KeyedReading {
   return {
-    high1: device.high_limit, high2: device.high_limit_2, low1: device.low_limit, low2: device.low_limit_2,
-    deadband: device.deadband, onDelaySamples: device.on_delay_samples, offDelaySamples: device.off_delay_samples,
-    latching: device.latching, lowBatteryV: device.low_battery_v, stuckSamples: device.stuck_samples, rangeMax: device.range_max,
+    at: row.ts * 1000, seq: row.seq, value: row.ppm, v_raw: row.v_raw, err: row.err,
+    bat: row.bat === undefined || row.bat === null ? undefined : Number(Math.fround(row.bat).toPrecision(6)),
+    anomaly: (row.flags & READING_FLAGS.anomaly) !== 0,
   };
+}
+
+function keyOf(row: TelemetryRow): Key {
+  return { at: row.ts * 1000, seq: row.seq };
+}
+
+function keyText(row: TelemetryRow): string {
+  return `${row.ts * 1000}:${row.seq}`;
+}
+
+function byKey(a: TelemetryRow, b: TelemetryRow): number {
+  return compareKeys(keyOf(a), keyOf(b));
+}
+
+function remember(state: DeviceState, row: TelemetryRow): void {
+  state.recent.add(keyText(row));
+  if (state.recent.size > RECENT_KEYS) state.recent.delete(state.recent.values().next().value!);
 }

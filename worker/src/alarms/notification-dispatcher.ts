@@ -150,7 +150,8 @@ export class NotificationDispatcher {
     const now = this.options.clock.now();
     const lastQueued = await this.options.outbox.lastQueued(unacked.map((alarm) => alarm.id));
     for (const alarm of unacked) {
-      const raisedAt = Date.parse(alarm.raised_at);
+      // From when people could know: a late alarm's raised_at is in the past.
+      const raisedAt = Date.parse(alarm.received_at);
       for (const channel of channels) {
         const last = lastQueued.get(`${alarm.id}:${channel.id}`);
         const event = { sn: alarm.sn, type: alarm.type, level: alarm.level, at: now };
@@ -173,11 +174,21 @@ export class NotificationDispatcher {
   }
 }
 
+/** A late notice tells of its episode (when it began and ended, its worst); the others of the alarm. */
 function toNotice(row: DueNotification): AlarmNotice {
+  const episode = row.kind === "late" ? row.episode : null;
+  const level = episode?.level ?? row.level;
   const limit =
-    row.type === "HIGH" ? (row.level === 2 ? row.high_limit_2 : row.high_limit) : row.type === "LOW" ? (row.level === 2 ? row.low_limit_2 : row.low_limit) : null;
+    row.type === "HIGH" ? (level === 2 ? row.high_limit_2 : row.high_limit) : row.type === "LOW" ? (level === 2 ? row.low_limit_2 : row.low_limit) : null;
+  const common = { alarmId: row.alarm_id, sn: row.sn, deviceName: row.device_name, gas: row.gas, unit: row.unit, type: row.type, kind: row.kind, limit };
+  if (episode) {
+    return {
+      ...common, level, value: episode.start_value, at: Date.parse(episode.started_at), reason: episode.reason,
+      endedAt: episode.ended_at === null ? null : Date.parse(episode.ended_at), peak: episode.peak, peakAt: Date.parse(episode.peak_at),
+    };
+  }
   return {
-    alarmId: row.alarm_id, sn: row.sn, deviceName: row.device_name, gas: row.gas, unit: row.unit, type: row.type, level: row.level,
-    kind: row.kind, value: row.value, limit, at: Date.parse(row.raised_at), reason: row.reason,
+    ...common, level, value: row.value, at: Date.parse(row.raised_at), reason: row.reason,
+    peak: row.peak, peakAt: row.peak_at === null ? null : Date.parse(row.peak_at),
   };
 }

@@ -217,7 +217,7 @@ export class DispatcherHarness {
     await this.ports.close();
   }
 
-  private channelsFor = (sn: string, event: AlarmEvent): number[] =>
+  private channelsFor = (sn: string, event: Pick<AlarmEvent, "type" | "level" | "at">): number[] =>
     this.channelCache.current().filter((channel) => channelHears(channel, { sn, type: event.type, level: event.level, at: event.at }, "first")).map((channel) => channel.id);
 
   private async commit(sn: string, before: DeviceAlarmMemory, after: DeviceAlarmMemory, events: AlarmEvent[]): Promise<Map<AlarmType, number>> {

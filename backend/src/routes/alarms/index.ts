@@ -79,7 +79,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags, security,
-        summary: "One alarm with its events, its notifications per channel, and how long its condition lasted (active_s)",
+        summary: "One alarm with its episodes (when its condition held, with peaks), its events, its notifications per channel, and how long its condition lasted (active_s)",
         params: AlarmParamsSchema,
         response: { 200: AlarmDetailSchema, ...errorResponses(400, 401, 404) },
       },
@@ -88,10 +88,11 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       const { id } = request.params;
       const alarm = await app.alarms.get(id);
       if (!alarm) throw notFound(`no alarm ${id}`);
-      const [events, notifications, channels] = await Promise.all([app.alarms.events(id), app.outbox.forAlarm(id), app.channels.list()]);
+      const [episodes, events, notifications, channels] = await Promise.all([app.alarms.episodes(id), app.alarms.events(id), app.outbox.forAlarm(id), app.channels.list()]);
       const names = new Map(channels.map((channel) => [channel.id, channel.name]));
       return {
         ...alarm,
+        episodes,
         events,
         notifications: notifications.map((n) => ({ ...n, channel_name: n.channel_id === null ? null : (names.get(n.channel_id) ?? null) })),
         active_s: activeSeconds(alarm, app.clock.now()),

@@ -2,6 +2,7 @@ import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { onRequestAsyncHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { safeAlarmFields } from "@mcs/core";
 import { DeviceCreateSchema } from "@mcs/protocol";
 import { DeviceConflictError, DeviceInvalidError } from "@mcs/platform";
 import { badRequest } from "../../errors.ts";
@@ -15,9 +16,10 @@ const MAX_BYTES = 2 * 1024 * 1024;
 const COLUMNS = [
   "sn", "name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "high_limit_2", "low_limit", "low_limit_2", "deadband",
   "on_delay_samples", "off_delay_samples", "latching", "low_battery_v", "stuck_samples", "range_max", "report_interval_s", "calib_due", "enabled",
+  "monitor_only", "monitor_reason",
 ] as const;
-const TEXT = new Set(["sn", "name", "gas", "unit", "calib_due"]);
-const BOOLEAN = new Set(["latching", "enabled"]);
+const TEXT = new Set(["sn", "name", "gas", "unit", "calib_due", "monitor_reason"]);
+const BOOLEAN = new Set(["latching", "enabled", "monitor_only"]);
 
 const ImportRowSchema = z.object({
   /** The line in the file (the header is line 1). */
@@ -27,6 +29,8 @@ const ImportRowSchema = z.object({
   error: z.string().nullable(),
   /** Shown this once, for devices created now. */
   mqtt_password: z.string().nullable(),
+  /** The alarm fields the row left empty, filled from the gas preset. */
+  preset_applied: z.array(z.string()),
 });
 const ImportReportSchema = z.object({
   created: z.number().int(),
@@ -51,7 +55,7 @@ const importRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler }
       reply
         .type("text/csv; charset=utf-8")
         .header("content-disposition", 'attachment; filename="devices-template.csv"')
-        .send(`\uFEFF${COLUMNS.join(",")}\nA001,储罐区 1 号,CO,ppm,1,0,0,25,17,34,,,2,1,1,false,3.5,,1000,10,2027-06-30,true\n`),
+        .send(`\uFEFF${COLUMNS.join(",")}\nA001,储罐区 1 号,CO,ppm,1,0,0,25,17,34,,,2,1,1,false,3.5,,1000,10,2027-06-30,true,false,\n`),
   );
 
   app.post(
@@ -77,27 +81,29 @@ const importRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler }
         const parsed = DeviceCreateSchema.safeParse(toFields(record));
         const sn = typeof record.sn === "string" && record.sn.trim() !== "" ? record.sn.trim() : null;
         if (!parsed.success) {
-          rows.push({ line, sn, status: "error", error: parsed.error.issues.map((issue) => `${issue.path.join(".") || "row"}: ${issue.message}`).join("; "), mqtt_password: null });
+          rows.push({ line, sn, status: "error", error: parsed.error.issues.map((issue) => `${issue.path.join(".") || "row"}: ${issue.message}`).join("; "), mqtt_password: null, preset_applied: [] });
           continue;
         }
         if (seen.has(parsed.data.sn)) {
-          rows.push({ line, sn, status: "error", error: `sn: ${parsed.data.sn} appears twice in the file`, mqtt_password: null });
+          rows.push({ line, sn, status: "error", error: `sn: ${parsed.data.sn} appears twice in the file`, mqtt_password: null, preset_applied: [] });
           continue;
         }
         seen.add(parsed.data.sn);
         if (dryRun) {
           const exists = await app.devices.get(parsed.data.sn);
-          rows.push({ line, sn, status: exists ? "error" : "valid", error: exists ? `sn: device ${parsed.data.sn} already exists` : null, mqtt_password: null });
+          const safe = safeAlarmFields({ gas: "CH4", unit: "%LEL", ...parsed.data });
+          const error = exists ? `sn: device ${parsed.data.sn} already exists` : safe.ok ? null : safe.message;
+          rows.push({ line, sn, status: error ? "error" : "valid", error, mqtt_password: null, preset_applied: safe.ok ? safe.applied : [] });
           continue;
         }
         const secret = newDeviceSecret();
         try {
-          await app.devices.create(parsed.data, secret.hash, actorOf(request));
+          const device = await app.devices.create(parsed.data, secret.hash, actorOf(request));
           await app.deviceEvents.changed(parsed.data.sn, "created");
-          rows.push({ line, sn, status: "created", error: null, mqtt_password: secret.password });
+          rows.push({ line, sn, status: "created", error: null, mqtt_password: secret.password, preset_applied: device.preset_applied });
         } catch (error) {
-          if (error instanceof DeviceConflictError) rows.push({ line, sn, status: "error", error: `sn: device ${parsed.data.sn} already exists`, mqtt_password: null });
-          else if (error instanceof DeviceInvalidError) rows.push({ line, sn, status: "error", error: error.message, mqtt_password: null });
+          if (error instanceof DeviceConflictError) rows.push({ line, sn, status: "error", error: `sn: device ${parsed.data.sn} already exists`, mqtt_password: null, preset_applied: [] });
+          else if (error instanceof DeviceInvalidError) rows.push({ line, sn, status: "error", error: error.message, mqtt_password: null, preset_applied: [] });
           else throw error;
         }
       }

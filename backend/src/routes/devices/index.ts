@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { DeviceCreateSchema, DeviceListSchema, DevicePatchSchema, DeviceSchema, DeviceWithPasswordSchema } from "@mcs/protocol";
+import { DeviceCreateSchema, DeviceListSchema, DevicePatchSchema, DeviceSchema, DeviceWithPasswordSchema, SavedDeviceSchema } from "@mcs/protocol";
 import { DeviceConflictError, DeviceInvalidError } from "@mcs/platform";
 import { badRequest, conflict, notFound } from "../../errors.ts";
 import { actorOf } from "../../plugins/app/auth.ts";
@@ -40,7 +40,8 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: canEdit,
       schema: {
         tags, security,
-        summary: "Register a device; the answer holds its MQTT password, shown this once",
+        summary:
+          "Register a device; the answer holds its MQTT password, shown this once. Alarm limits, range and deadband not given come from the gas preset (listed in preset_applied); a gas without a preset needs them given, unless monitor_only is chosen with a reason",
         body: DeviceCreateSchema,
         response: { 201: DeviceWithPasswordSchema, ...errorResponses(400, 401, 403, 409) },
       },
@@ -56,7 +57,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
         throw error;
       }
       await app.deviceEvents.changed(record.sn, "created");
-      return reply.code(201).send({ ...toDevice(record, undefined, app.clock.now()), mqtt_password: secret.password });
+      return reply.code(201).send({ ...toDevice(record, undefined, app.clock.now()), preset_applied: record.preset_applied, preset_basis: record.preset_basis, mqtt_password: secret.password });
     },
   );
 
@@ -77,10 +78,11 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: canEdit,
       schema: {
         tags, security,
-        summary: "Change device fields; a calibration change (k, b, t_comp, t_ref) makes a new calibration version, live in the worker within a second",
+        summary:
+          "Change device fields; a calibration change (k, b, t_comp, t_ref) makes a new calibration version, live in the worker within a second. An alarm field set to null, or not given with a new gas or unit, comes from the gas preset (preset_applied)",
         params: SnParamsSchema,
         body: DevicePatchSchema,
-        response: { 200: DeviceSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: SavedDeviceSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -94,7 +96,7 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       if (!record) throw notFound(`no device ${sn}`);
       await app.deviceEvents.changed(sn, "updated");
-      return toDevice(record, await app.liveState.one(sn), app.clock.now());
+      return { ...toDevice(record, await app.liveState.one(sn), app.clock.now()), preset_applied: record.preset_applied, preset_basis: record.preset_basis };
     },
   );
 

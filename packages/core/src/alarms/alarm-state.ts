@@ -36,23 +36,24 @@ export function transition(alarm: OpenAlarm | null, input: AlarmInput, latching:
 function conditionPresent(alarm: OpenAlarm | null, input: Extract<AlarmInput, { active: true }>): Transition {
   const { type, level, at, value, reason } = input;
   if (alarm === null) {
-    const raised: OpenAlarm = { id: null, type, level, state: "unacked", conditionActive: true, raisedAt: at, value, peak: value, reason };
+    const raised: OpenAlarm = { id: null, type, level, state: "unacked", conditionActive: true, raisedAt: at, value, peak: value, peakAt: at, reason };
     return { alarm: raised, events: [event("raised", raised, at, value, reason)] };
   }
   const peak = worse(type, alarm.peak, value);
+  const peakAt = peak === alarm.peak ? alarm.peakAt : at;
   if (level > alarm.level) {
     // A worse condition needs a new answer, even from someone who acknowledged the milder one.
-    const next: OpenAlarm = { ...alarm, level, state: "unacked", conditionActive: true, peak, reason };
+    const next: OpenAlarm = { ...alarm, level, state: "unacked", conditionActive: true, peak, peakAt, reason };
     return { alarm: next, events: [event("level_up", next, at, value, reason)] };
   }
   if (!alarm.conditionActive) {
     // Chattering returns to the same alarm: fifty crossings must not make fifty alarms.
     const state = alarm.state === "cleared_unacked" ? "unacked" : alarm.state;
-    const next: OpenAlarm = { ...alarm, state, conditionActive: true, peak, reason };
+    const next: OpenAlarm = { ...alarm, state, conditionActive: true, peak, peakAt, reason };
     return { alarm: next, events: [event("condition_returned", next, at, value, reason)] };
   }
   // Same or milder condition: only the peak may move; level never goes down.
-  return NOTHING(peak === alarm.peak ? alarm : { ...alarm, peak });
+  return NOTHING(peak === alarm.peak ? alarm : { ...alarm, peak, peakAt });
 }
 
 function conditionGone(alarm: OpenAlarm | null, input: Extract<AlarmInput, { active: false }>, latching: boolean): Transition {
@@ -89,16 +90,16 @@ function byWhom(what: string, input: { by: string; comment: string }): string {
 }
 
 /** LOW alarms get worse downwards (less oxygen, less battery); the rest upwards. */
-function worse(type: AlarmType, peak: number | null, value: number | null): number | null {
+export function worse(type: AlarmType, peak: number | null, value: number | null): number | null {
   if (value === null || Number.isNaN(value)) return peak;
   if (peak === null) return value;
   return type === "LOW" || type === "LOW_BATTERY" ? Math.min(peak, value) : Math.max(peak, value);
 }
 
-function event(kind: AlarmEventKind, alarm: OpenAlarm, at: number, value: number | null, note: string): AlarmEvent {
+export function event(kind: AlarmEventKind, alarm: OpenAlarm, at: number, value: number | null, note: string): AlarmEvent {
   return { kind, type: alarm.type, level: alarm.level, at, value, alarm, note };
 }
 
-function closedEvent(alarm: OpenAlarm, at: number, value: number | null, note: string): AlarmEvent {
+export function closedEvent(alarm: OpenAlarm, at: number, value: number | null, note: string): AlarmEvent {
   return { kind: "closed", type: alarm.type, level: alarm.level, at, value, alarm: { ...alarm, state: "closed" }, note };
 }

@@ -1,34 +1,23 @@
 import { transition, type AlarmInput } from "./alarm-state.ts";
-import { judgeBattery } from "./battery.ts";
-import { FRESH_COUNTERS, type ConditionVerdict, type DelayCounters } from "./condition.ts";
-import { extendRun, faultReasons, judgeFault, type StuckRun } from "./faults.ts";
-import { judgeGasLimits } from "./gas-limits.ts";
-import type { AlarmEvent, AlarmSettings, AlarmType, OpenAlarm } from "./types.ts";
+import { freshTrack, stepConditions, type AppliedVerdict, type ConditionTrack, type Episode, type ReadingInput } from "./conditions.ts";
+import type { ConditionVerdict } from "./condition.ts";
+import { READING_ALARM_TYPES, type AlarmEvent, type AlarmSettings, type AlarmType, type OpenAlarm } from "./types.ts";
 
-export interface ReadingInput {
-  at: number;
-  value: number;
-  v_raw: number;
-  err: number;
-  bat?: number | undefined;
-  /** The value was > 50000, stored with the anomaly flag. */
-  anomaly: boolean;
-}
+export type { ReadingInput } from "./conditions.ts";
 
 /** Everything the engine remembers about one device between readings; plain JSON. */
 export interface DeviceAlarmMemory {
   /** Open alarms by type (restored from the store at start). */
   alarms: Partial<Record<AlarmType, OpenAlarm>>;
-  high: DelayCounters;
-  low: DelayCounters;
-  /** Consecutive samples without any fault, for FAULT's off-delay. */
-  faultCleanRun: number;
-  stuck: StuckRun;
+  /** What the readings say, independent of what people answered. */
+  track: ConditionTrack;
 }
 
 export interface Evaluation {
   memory: DeviceAlarmMemory;
   events: AlarmEvent[];
+  /** Episodes the reading ended, each with the id of the alarm it belonged to (null: raised in this evaluation). */
+  ended?: { episode: Episode; alarmId: number | null }[];
 }
 
 export function emptyMemory(): DeviceAlarmMemory {
@@ -36,51 +25,57 @@ export function emptyMemory(): DeviceAlarmMemory {
 }
 
 /**
- * After a restart: the open alarms come back from the store and the counters start fresh, so
- * a restart neither forgets an alarm nor raises it twice. Should the store hold two open alarms
- * of one type, the later raised is kept.
+ * After a restart without a checkpoint: the open alarms come back from the store and the
+ * counters start fresh, so a restart neither forgets an alarm nor raises it twice. Should the
+ * store hold two open alarms of one type, the later raised is kept.
  */
 export function memoryFromOpenAlarms(alarms: OpenAlarm[]): DeviceAlarmMemory {
   const byType: Partial<Record<AlarmType, OpenAlarm>> = {};
   for (const alarm of alarms) {
     const kept = byType[alarm.type];
-    if (kept === undefined || alarm.raisedAt >= kept.raisedAt) byType[alarm.type] = { ...alarm };
+    if (kept === undefined || alarm.raisedAt >= kept.raisedAt) byType[alarm.type] = { ...alarm, peakAt: alarm.peakAt ?? alarm.raisedAt };
   }
-  return { alarms: byType, high: { ...FRESH_COUNTERS }, low: { ...FRESH_COUNTERS }, faultCleanRun: 0, stuck: { vRaw: null, count: 0 } };
+  const track = freshTrack();
+  for (const type of READING_ALARM_TYPES) {
+    const alarm = byType[type];
+    if (alarm?.conditionActive) {
+      track.active[type] = { level: alarm.level, since: alarm.raisedAt, sinceSeq: 0, value: alarm.value, peak: alarm.peak, peakAt: alarm.peakAt, reason: alarm.reason };
+    }
+  }
+  return { alarms: byType, track };
 }
 
 /**
- * One reading of one device. A faulty reading (err, anomaly, over-range, stuck) raises FAULT
- * and says nothing about gas: it neither raises nor clears HIGH/LOW, and their delay counters
- * skip it. While `inhibited` (maintenance, e.g. test gas) nothing is raised, escalated or brought
- * back, but conditions may end so their alarms can close; the counters keep running.
+ * One reading of one device: its conditions (see `stepConditions`), then what they do to
+ * the device's alarms. A faulty reading (err, anomaly, stuck) raises FAULT and says nothing
+ * about gas: it neither raises nor clears HIGH/LOW. While `inhibited` (maintenance) nothing is
+ * raised, escalated or brought back, but conditions may end so their alarms can close.
  */
 export function evaluateReading(memory: DeviceAlarmMemory, settings: AlarmSettings, reading: ReadingInput, inhibited: boolean): Evaluation {
-  const { at, value } = reading;
-  const stuck = extendRun(memory.stuck, reading.v_raw);
-  const reasons = faultReasons(settings, reading, stuck);
-  const fault = judgeFault(settings, memory.faultCleanRun, conditionActive(memory, "FAULT"), reasons);
-
-  let result: Evaluation = { memory: { ...memory, alarms: { ...memory.alarms }, stuck, faultCleanRun: fault.cleanRun }, events: [] };
-  // FAULT first: it explains whatever else the reading did or did not do.
-  result = apply(result, "FAULT", fault.verdict, false, inhibited, at, value);
-  // Over range still means gas, more than the sensor can measure: it must raise the gas
-  // alarm too (never hide an alarm behind a fault). Any other fault makes the value untrustworthy.
-  if (reasons.every((reason) => reason.startsWith("over-range"))) {
-    for (const [type, direction] of [["HIGH", "high"], ["LOW", "low"]] as const) {
-      const judged = judgeGasLimits(type, settings, result.memory[direction], conditionActive(result.memory, type), value);
-      result = { ...result, memory: { ...result.memory, [direction]: judged.counters } };
-      result = apply(result, type, judged.verdict, settings.latching, inhibited, at, value);
-    }
+  const step = stepConditions(memory.track, settings, reading, inhibited);
+  let alarms = memory.alarms;
+  const events: AlarmEvent[] = [];
+  const ended: { episode: Episode; alarmId: number | null }[] = [];
+  for (const verdict of step.applied) {
+    const before = alarms[verdict.type] ?? null;
+    const episode = verdict.active ? undefined : step.ended.find((candidate) => candidate.type === verdict.type);
+    if (episode) ended.push({ episode, alarmId: before?.id ?? null });
+    const latching = verdict.type === "HIGH" || verdict.type === "LOW" ? settings.latching : false;
+    const result = transition(before, inputOf(verdict, reading.at), latching);
+    alarms = withAlarm(alarms, verdict.type, result.alarm);
+    events.push(...result.events);
   }
-  const battery = judgeBattery(settings.lowBatteryV, conditionActive(result.memory, "LOW_BATTERY"), reading.bat);
-  return apply(result, "LOW_BATTERY", battery, false, inhibited, at, reading.bat ?? null);
+  return { memory: { alarms, track: step.track }, events, ended };
 }
 
 /** OFFLINE (level 1, never latched) while the device is away; its condition ends when it is back. */
 export function evaluatePresence(memory: DeviceAlarmMemory, online: boolean, at: number, reason: string): Evaluation {
   const verdict: ConditionVerdict = online ? { kind: "inactive" } : { kind: "active", level: 1, reason };
-  return apply({ memory: { ...memory, alarms: { ...memory.alarms } }, events: [] }, "OFFLINE", verdict, false, false, at, null);
+  const input: AlarmInput = verdict.kind === "active"
+    ? { kind: "condition", active: true, type: "OFFLINE", level: 1, at, value: null, reason }
+    : { kind: "condition", active: false, type: "OFFLINE", at, value: null };
+  const { alarm, events } = transition(memory.alarms.OFFLINE ?? null, input, false);
+  return { memory: { ...memory, alarms: withAlarm(memory.alarms, "OFFLINE", alarm) }, events };
 }
 
 export function acknowledge(memory: DeviceAlarmMemory, type: AlarmType, at: number, by: string, comment: string): Evaluation {
@@ -97,39 +92,14 @@ function answer(memory: DeviceAlarmMemory, type: AlarmType, input: AlarmInput): 
   return { memory: { ...memory, alarms: withAlarm(memory.alarms, type, alarm) }, events };
 }
 
-function conditionActive(memory: DeviceAlarmMemory, type: AlarmType): boolean {
-  return memory.alarms[type]?.conditionActive ?? false;
+function inputOf(verdict: AppliedVerdict, at: number): AlarmInput {
+  return verdict.active
+    ? { kind: "condition", active: true, type: verdict.type, level: verdict.level, at, value: verdict.value, reason: verdict.reason }
+    : { kind: "condition", active: false, type: verdict.type, at, value: verdict.value };
 }
 
-/** Feeds a verdict to the alarm of `type`; the alarms are replaced, never edited. */
-function apply(
-  soFar: Evaluation,
-  type: AlarmType,
-  verdict: ConditionVerdict,
-  latching: boolean,
-  inhibited: boolean,
-  at: number,
-  value: number | null,
-): Evaluation {
-  if (verdict.kind === "hold") return soFar;
-  const current = soFar.memory.alarms[type] ?? null;
-  let input: AlarmInput;
-  if (verdict.kind === "active") {
-    let level = verdict.level;
-    if (inhibited) {
-      // Maintenance: no raise, no return, no level_up; an alarm already active only follows its peak.
-      if (current === null || !current.conditionActive) return soFar;
-      level = current.level;
-    }
-    input = { kind: "condition", active: true, type, level, at, value, reason: verdict.reason };
-  } else {
-    input = { kind: "condition", active: false, type, at, value };
-  }
-  const { alarm, events } = transition(current, input, latching);
-  return { memory: { ...soFar.memory, alarms: withAlarm(soFar.memory.alarms, type, alarm) }, events: [...soFar.events, ...events] };
-}
-
-function withAlarm(alarms: Partial<Record<AlarmType, OpenAlarm>>, type: AlarmType, alarm: OpenAlarm | null): Partial<Record<AlarmType, OpenAlarm>> {
+/** The alarms are replaced, never edited. */
+export function withAlarm(alarms: Partial<Record<AlarmType, OpenAlarm>>, type: AlarmType, alarm: OpenAlarm | null): Partial<Record<AlarmType, OpenAlarm>> {
   const next = { ...alarms };
   if (alarm === null) delete next[type];
   else next[type] = alarm;

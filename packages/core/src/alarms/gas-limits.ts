@@ -28,7 +28,11 @@ export function judgeGasLimits(
     level === 0 &&
     (direction === "HIGH" ? value <= round6(Math.min(...limits) - deadband) : value >= round6(Math.max(...limits) + deadband));
 
-  const next = { on: level > 0 ? counters.on + 1 : 0, off: inside ? counters.off + 1 : 0 };
+  // Counted up to the setting only: beyond it nothing changes, and equal states stay equal.
+  const next = {
+    on: level > 0 ? Math.min(counters.on + 1, sampleCount(settings.onDelaySamples)) : 0,
+    off: inside ? Math.min(counters.off + 1, sampleCount(settings.offDelaySamples)) : 0,
+  };
   if (level !== 0) {
     // Level 2 waits for nobody: with 10 s reports each sample of delay is 10 s of exposure.
     if (conditionActive || level === 2 || next.on >= sampleCount(settings.onDelaySamples)) {

@@ -19,9 +19,14 @@ type Setpoints = Omit<GasPreset, "deadband">;
  * level-1 limit nearest to zero.
  */
 function withDeadband(preset: Setpoints): GasPreset {
-  const twoPercent = Math.round(preset.rangeMax * 0.02 * 1e6) / 1e6;
-  const lowest = Math.min(...[preset.high1, preset.high2].filter((limit): limit is number => limit !== null));
-  return Object.freeze({ ...preset, deadband: Math.min(twoPercent, lowest / 2) });
+  return Object.freeze({ ...preset, deadband: defaultDeadband(preset.rangeMax, [preset.high1, preset.high2]) });
+}
+
+/** 2 % of full scale, at most half the lowest HIGH limit (so the alarm can clear). */
+export function defaultDeadband(rangeMax: number, highLimits: readonly (number | null)[]): number {
+  const twoPercent = Math.round(rangeMax * 0.02 * 1e6) / 1e6;
+  const limits = highLimits.filter((limit): limit is number => limit !== null && limit > 0);
+  return limits.length === 0 ? twoPercent : Math.min(twoPercent, Math.min(...limits) / 2);
 }
 
 // Toxic level 1 / level 2 = 100 % / 200 % of the OEL (GBZ 2.1), ppm = mg/m³ × 24.04 / molar mass at 20 °C.
@@ -41,8 +46,9 @@ export const GAS_PRESETS: Record<string, GasPreset> = Object.freeze({
   HCN: toxic("HCN", 30, 0.9, 1.8, "MAC 1 mg/m³"),
 });
 
-/** The preset for a gas name in any case ("h2s", "CL2"), or undefined. */
-export function presetFor(gas: string): GasPreset | undefined {
+/** The preset for a gas name in any case ("h2s", "CL2"), or undefined; with `unit`, only if its setpoints are in that unit. */
+export function presetFor(gas: string, unit?: string): GasPreset | undefined {
   const wanted = gas.trim().toLowerCase();
-  return Object.values(GAS_PRESETS).find((preset) => preset.gas.toLowerCase() === wanted);
+  const preset = Object.values(GAS_PRESETS).find((candidate) => candidate.gas.toLowerCase() === wanted);
+  return unit === undefined || preset?.unit === unit ? preset : undefined;
 }

@@ -25,8 +25,13 @@ export interface AlarmSettings {
   lowBatteryV: number | null;
   /** FAULT "stuck" when v_raw is exactly equal this many samples in a row (≥ 2). */
   stuckSamples: number | null;
-  /** FAULT "over-range" when value > rangeMax. */
+  /** FAULT "over-range" when value > rangeMax; the gas alarm is then raised at its highest level too. */
   rangeMax: number | null;
+  /**
+   * Monitor only: the engineer chose, with this reason, to give the device no alarm limits.
+   * Every reading then carries a "not configured" FAULT, so the device is never shown as normal.
+   */
+  monitorOnly?: string | null | undefined;
 }
 
 export const DEFAULT_ALARM_SETTINGS: AlarmSettings = Object.freeze({
@@ -41,7 +46,12 @@ export const DEFAULT_ALARM_SETTINGS: AlarmSettings = Object.freeze({
   lowBatteryV: 3.5,
   stuckSamples: null,
   rangeMax: null,
+  monitorOnly: null,
 });
+
+/** The alarm types a reading can raise (OFFLINE comes from presence, not from a reading). */
+export type ReadingAlarmType = "HIGH" | "LOW" | "FAULT" | "LOW_BATTERY";
+export const READING_ALARM_TYPES: readonly ReadingAlarmType[] = Object.freeze(["FAULT", "HIGH", "LOW", "LOW_BATTERY"]);
 
 /** One open (not closed) alarm of a device, as stored. */
 export interface OpenAlarm {
@@ -59,6 +69,10 @@ export interface OpenAlarm {
   value: number | null;
   /** Worst value while open: max for HIGH and FAULT, min for LOW and LOW_BATTERY. */
   peak: number | null;
+  /** ms: when the peak was read (the raise when no value came later). */
+  peakAt: number;
+  /** Raised from readings that arrived out of time order (a backlog after live data, a resend): it happened in the past. */
+  late?: boolean | undefined;
   /** Human reason in English, e.g. "value 45.2 > level 2 limit 34", "err 0x0004". */
   reason: string;
 }
@@ -66,7 +80,21 @@ export interface OpenAlarm {
 /** An alarm as it was when it closed. */
 export type ClosedAlarm = Omit<OpenAlarm, "state"> & { state: "closed" };
 
-export type AlarmEventKind = "raised" | "level_up" | "condition_cleared" | "condition_returned" | "acked" | "closed";
+/**
+ * `late_episode`, `revised` and `withdrawn` are what late readings changed in an alarm's past:
+ * an episode found only in them, an episode whose start, end, level or peak they moved, and
+ * an episode they showed did not happen as judged live (the alarm itself stays).
+ */
+export type AlarmEventKind =
+  | "raised"
+  | "level_up"
+  | "condition_cleared"
+  | "condition_returned"
+  | "acked"
+  | "closed"
+  | "late_episode"
+  | "revised"
+  | "withdrawn";
 
 export interface AlarmEvent {
   kind: AlarmEventKind;
@@ -79,4 +107,6 @@ export interface AlarmEvent {
   alarm: OpenAlarm | ClosedAlarm;
   /** Free text: the reason, or who acknowledged and their comment. */
   note: string;
+  /** Found by readings that arrived out of time order: it happened at `at`, in the past. */
+  late?: boolean | undefined;
 }

@@ -46,6 +46,7 @@ describe("one alarm's life (ISA-18.2 / GB 16808)", () => {
       raisedAt: at,
       value: 12,
       peak: 12,
+      peakAt: at,
       reason: "value 12 > level 1 limit",
     });
     expect(events).toEqual([{ kind: "raised", type: "HIGH", level: 1, at, value: 12, alarm, note: "value 12 > level 1 limit" }]);
@@ -196,6 +197,7 @@ const anyAlarm: fc.Arbitrary<OpenAlarm> = fc.record({
   raisedAt: fc.integer(),
   value: values,
   peak: values,
+  peakAt: fc.integer(),
   reason: fc.string(),
 });
 

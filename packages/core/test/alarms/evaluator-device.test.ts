@@ -170,6 +170,7 @@ describe("restart", () => {
     raisedAt: T0 - 3_600_000,
     value: 12,
     peak: 14,
+    peakAt: T0 - 3_500_000,
     reason: "value 12 > level 1 limit 10",
   };
 
@@ -185,7 +186,11 @@ describe("restart", () => {
 
   it("starts the counters fresh and closes the restored alarm through its normal life", () => {
     const memory = memoryFromOpenAlarms([stored]);
-    expect(memory).toEqual({ ...emptyMemory(), alarms: { HIGH: stored } });
+    // Fresh counters; the condition the stored alarm says holds goes on holding.
+    expect(memory).toEqual({
+      alarms: { HIGH: stored },
+      track: { ...emptyMemory().track, active: { HIGH: { level: 1, since: stored.raisedAt, sinceSeq: 0, value: 12, peak: 14, peakAt: stored.peakAt, reason: stored.reason } } },
+    });
     const { events } = feed(settings(), [3], { memory });
     expect(events).toMatchObject([{ kind: "condition_cleared" }, { kind: "closed", alarm: { id: 41, state: "closed" } }]);
   });

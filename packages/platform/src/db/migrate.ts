@@ -1,5 +1,6 @@
 import type { Db } from "./db.ts";
 import { migrations } from "./migrations.ts";
+import { runScript } from "./script.ts";
 
 // Any constant: serialises concurrent starters (worker and backend booting together).
 const MIGRATION_LOCK = 7_357_001;
@@ -21,13 +22,4 @@ export async function migrate(db: Db): Promise<number[]> {
     }
     return applied;
   });
-}
-
-/** Prepared statements take one command each, so a script runs statement by statement. */
-async function runScript(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], script: string): Promise<void> {
-  const statements = script
-    .split(/;\s*$/m)
-    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
-    .filter(Boolean);
-  for (const statement of statements) await tx.query(statement);
 }

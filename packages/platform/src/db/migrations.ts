@@ -1,4 +1,8 @@
+import { safeAlarmFields } from "@mcs/core";
+import { alarmSettingsOf, type DeviceAlarmColumns } from "../alarms/alarm-settings.ts";
+import { createLogger } from "../log.ts";
 import type { Queryable } from "./db.ts";
+import { runScript } from "./script.ts";
 
 export interface Migration {
   version: number;
@@ -341,7 +345,128 @@ export const migrations: Migration[] = [
         revoked_at   timestamptz
       );`,
   },
+  {
+    version: 10,
+    name: "fail-safe defaults, late readings judged, episodes and peaks",
+    up: async (db) => {
+      await runScript(db, `
+        -- Monitor only: no alarm limits, by an explicit choice with a reason (shown as not configured).
+        ALTER TABLE devices ADD COLUMN monitor_only boolean NOT NULL DEFAULT false;
+        ALTER TABLE devices ADD COLUMN monitor_reason text;
+
+        -- late: raised from readings that arrived out of time order; received_at: when the server knew.
+        ALTER TABLE alarms ADD COLUMN late boolean NOT NULL DEFAULT false;
+        ALTER TABLE alarms ADD COLUMN received_at timestamptz;
+        UPDATE alarms SET received_at = raised_at;
+        ALTER TABLE alarms ALTER COLUMN received_at SET DEFAULT now();
+        ALTER TABLE alarms ALTER COLUMN received_at SET NOT NULL;
+        ALTER TABLE alarms ADD COLUMN peak_at timestamptz;
+        UPDATE alarms SET peak_at = raised_at;
+
+        -- Each stretch of time an alarm's condition held, as the readings in time order say.
+        -- Derived data: late readings may revise it (the event log says so).
+        CREATE TABLE alarm_episodes (
+          id          bigserial PRIMARY KEY,
+          alarm_id    bigint NOT NULL REFERENCES alarms (id) ON DELETE CASCADE,
+          sn          text NOT NULL,
+          type        text NOT NULL,
+          level       smallint NOT NULL,
+          started_at  timestamptz NOT NULL,
+          start_seq   integer NOT NULL,
+          start_value double precision,
+          ended_at    timestamptz,
+          end_seq     integer,
+          peak        double precision,
+          peak_at     timestamptz NOT NULL,
+          reason      text NOT NULL,
+          late        boolean NOT NULL DEFAULT false,
+          recorded_at timestamptz NOT NULL
+        );
+        CREATE UNIQUE INDEX alarm_episodes_start ON alarm_episodes (sn, type, started_at, start_seq);
+        CREATE INDEX alarm_episodes_alarm ON alarm_episodes (alarm_id);
+        -- The open ones (ended_at null) and the recent ones are what a replay compares.
+        CREATE INDEX alarm_episodes_end ON alarm_episodes (sn, ended_at);
+
+        -- Where late readings are judged from: a device's condition track after one reading.
+        CREATE TABLE alarm_checkpoints (
+          sn    text NOT NULL,
+          ts    timestamptz NOT NULL,
+          seq   integer NOT NULL,
+          track jsonb NOT NULL,
+          PRIMARY KEY (sn, ts, seq)
+        );
+
+        -- A device's alarm settings over time: a late reading is judged by those of its own time.
+        CREATE TABLE alarm_settings_versions (
+          sn         text NOT NULL,
+          valid_from timestamptz NOT NULL,
+          settings   jsonb NOT NULL,
+          PRIMARY KEY (sn, valid_from)
+        );
+
+        -- Maintenance periods, kept: a late reading taken during one raises nothing.
+        CREATE TABLE device_maintenance (
+          id         bigserial PRIMARY KEY,
+          sn         text NOT NULL,
+          started_at timestamptz NOT NULL,
+          until      timestamptz NOT NULL,
+          reason     text NOT NULL,
+          by         text NOT NULL
+        );
+        CREATE INDEX device_maintenance_sn ON device_maintenance (sn, until);
+        INSERT INTO device_maintenance (sn, started_at, until, reason, by)
+          SELECT sn, now(), inhibit_until, coalesce(inhibit_reason, ''), coalesce(inhibit_by, '') FROM devices WHERE inhibit_until > now();
+
+        -- A late notice names the episode it is about.
+        ALTER TABLE outbox ADD COLUMN episode_id bigint REFERENCES alarm_episodes (id) ON DELETE SET NULL;
+        ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+        ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('raised', 'level_up', 'repeat', 'escalation', 'late'));
+
+        -- Open alarms whose condition holds go on as open episodes.
+        INSERT INTO alarm_episodes (alarm_id, sn, type, level, started_at, start_seq, start_value, peak, peak_at, reason, recorded_at)
+          SELECT id, sn, type, level, raised_at, 0, value, peak, raised_at, reason, now()
+          FROM alarms WHERE state <> 'closed' AND condition_active AND type <> 'OFFLINE'`);
+      await guardUnguardedDevices(db);
+      for (const device of await db.query<DeviceAlarmColumns & { sn: string }>(`SELECT * FROM devices`)) {
+        await db.query(`INSERT INTO alarm_settings_versions (sn, valid_from, settings) VALUES ($1, timestamptz 'epoch', $2::text::jsonb)`, [
+          device.sn, JSON.stringify(alarmSettingsOf(device)),
+        ]);
+      }
+    },
+  },
 ];
+
+/**
+ * A detector without any alarm limit would show 150 %LEL green. Each one gets its gas's
+ * preset (audited as applied by this migration), or, without a preset for its gas and unit,
+ * becomes "monitor only" with that reason: shown as not configured, never as normal.
+ */
+async function guardUnguardedDevices(db: Queryable): Promise<void> {
+  const log = createLogger("db.migrate");
+  const unguarded = await db.query<DeviceAlarmColumns & { sn: string }>(
+    `SELECT * FROM devices WHERE high_limit IS NULL AND high_limit_2 IS NULL AND low_limit IS NULL AND low_limit_2 IS NULL ORDER BY sn`,
+  );
+  for (const device of unguarded) {
+    const safe = safeAlarmFields({ gas: device.gas, unit: device.unit, range_max: device.range_max, deadband: device.deadband || null });
+    const before = { high_limit: null, high_limit_2: null, low_limit: null, low_limit_2: null, range_max: device.range_max, deadband: device.deadband };
+    let after: Record<string, unknown>;
+    if (safe.ok) {
+      after = { ...safe.fields, preset_applied: safe.applied, preset_basis: safe.basis };
+      await db.query(
+        `UPDATE devices SET high_limit = $2, high_limit_2 = $3, low_limit = $4, low_limit_2 = $5, range_max = $6, deadband = $7, updated_at = now() WHERE sn = $1`,
+        [device.sn, safe.fields.high_limit, safe.fields.high_limit_2, safe.fields.low_limit, safe.fields.low_limit_2, safe.fields.range_max, safe.fields.deadband],
+      );
+    } else {
+      const reason = `migration 10: no alarm limits, and no preset for ${device.gas} in ${device.unit}`;
+      after = { monitor_only: true, monitor_reason: reason };
+      await db.query(`UPDATE devices SET monitor_only = true, monitor_reason = $2, updated_at = now() WHERE sn = $1`, [device.sn, reason]);
+    }
+    await db.query(`INSERT INTO audit_log (actor, action, target, before, after) VALUES ('migration 10', 'device.update', $1, $2::text::jsonb, $3::text::jsonb)`, [
+      device.sn, JSON.stringify(before), JSON.stringify(after),
+    ]);
+    log.warn({ sn: device.sn, gas: device.gas, unit: device.unit, ...after }, safe.ok ? "device had no alarm limits: its gas preset applied" : "device had no alarm limits and no preset: now monitor only");
+  }
+}
 
 async function hasTimescale(db: Queryable): Promise<boolean> {
   const rows = await db.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`);

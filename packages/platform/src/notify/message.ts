@@ -1,7 +1,8 @@
 export type NotifyLocale = "zh-CN" | "en";
 
 export type AlarmNoticeType = "HIGH" | "LOW" | "FAULT" | "OFFLINE" | "LOW_BATTERY";
-export type AlarmNoticeKind = "raised" | "level_up" | "repeat" | "escalation" | "cleared" | "test";
+/** `late`: an episode found in readings that arrived out of time order (补报): it happened in the past. */
+export type AlarmNoticeKind = "raised" | "level_up" | "repeat" | "escalation" | "cleared" | "test" | "late";
 
 /** One alarm as a notification names it. */
 export interface AlarmNotice {
@@ -15,9 +16,14 @@ export interface AlarmNotice {
   kind: AlarmNoticeKind;
   value: number | null;
   limit: number | null;
-  /** ms since the epoch */
+  /** ms since the epoch: when it began (the reading's own time) */
   at: number;
   reason: string;
+  /** For a late notice: when the episode ended (null: it still holds). */
+  endedAt?: number | null | undefined;
+  /** The worst value so far, and when (shown when it differs from `value`). */
+  peak?: number | null | undefined;
+  peakAt?: number | null | undefined;
 }
 
 /** What goes out on a channel: one alarm, or several grouped during an alarm storm. */
@@ -42,6 +48,8 @@ interface Words {
   alarmSummary: (devices: number, levelTwo: number) => string;
   clearedSummary: (devices: number) => string;
   limit: (limit: string) => string;
+  peak: (value: string, at: string) => string;
+  until: (end: string | null) => string;
   more: (count: number) => string;
   acknowledge: string;
 }
@@ -56,6 +64,7 @@ const WORDS: Record<NotifyLocale, Words> = {
       escalation: "升级通知（超时未确认）",
       cleared: "已恢复",
       test: "测试消息",
+      late: "补报（迟到数据）",
     },
     levelName: { 1: "一级", 2: "二级" },
     levelAlarm: { 1: "一级报警", 2: "二级报警" },
@@ -65,6 +74,8 @@ const WORDS: Record<NotifyLocale, Words> = {
     alarmSummary: (devices, levelTwo) => `【报警汇总】${devices} 台探测器报警${levelTwo > 0 ? `（二级 ${levelTwo} 条）` : ""}`,
     clearedSummary: (devices) => `【恢复汇总】${devices} 台探测器已恢复`,
     limit: (limit) => `（限值 ${limit}）`,
+    peak: (value, at) => `峰值 ${value}（${at}）`,
+    until: (end) => (end === null ? "至今仍在" : `至 ${end}`),
     more: (count) => `… 另有 ${count} 条`,
     acknowledge: "确认报警",
   },
@@ -77,6 +88,7 @@ const WORDS: Record<NotifyLocale, Words> = {
       escalation: "escalation (not acknowledged in time)",
       cleared: "cleared",
       test: "test message",
+      late: "late (found in delayed readings)",
     },
     levelName: { 1: "Level 1", 2: "Level 2" },
     levelAlarm: { 1: "Level 1 alarm", 2: "Level 2 alarm" },
@@ -87,6 +99,8 @@ const WORDS: Record<NotifyLocale, Words> = {
       `[Alarm summary] ${devices} ${devices === 1 ? "detector" : "detectors"} in alarm${levelTwo > 0 ? ` (${levelTwo} at level 2)` : ""}`,
     clearedSummary: (devices) => `[Cleared] ${devices} ${devices === 1 ? "detector" : "detectors"} back to normal`,
     limit: (limit) => ` (limit ${limit})`,
+    peak: (value, at) => `peak ${value} at ${at}`,
+    until: (end) => (end === null ? "still holding" : `until ${end}`),
     more: (count) => `… and ${count} more`,
     acknowledge: "Acknowledge",
   },
@@ -162,6 +176,8 @@ function noticeTag(notice: AlarmNotice, locale: NotifyLocale): string {
   const words = WORDS[locale];
   const label = alarmLabel(notice, locale);
   if (notice.kind === "raised") return label;
+  // 补报 first: whoever reads the title must know at once that this happened in the past.
+  if (notice.kind === "late") return locale === "en" ? `Late · ${label}` : `补报·${label}`;
   if (notice.kind === "level_up" && isGasAlarm(notice)) return words.levelUpTag;
   if (notice.kind === "test") return capitalise(words.kind.test, locale);
   return words.tag(label, words.kind[notice.kind]);
@@ -179,11 +195,19 @@ function noticeLine(notice: AlarmNotice, words: Words, markdown: boolean): strin
   const what = [oneLine(notice.gas), words.type[notice.type]].filter(Boolean).join(" ");
   const value = reading(notice.value, notice.unit);
   const limit = notice.limit === null ? "" : words.limit(reading(notice.limit, notice.unit));
+  // A late notice is about the past: when it began, until when, and its worst.
+  const when = notice.kind === "late" && notice.endedAt !== undefined
+    ? `${formatPlantTime(notice.at)} ${words.until(notice.endedAt === null ? null : formatPlantTime(notice.endedAt))}`
+    : formatPlantTime(notice.at);
+  const peak = notice.peak !== undefined && notice.peak !== null && notice.peak !== notice.value && notice.peakAt
+    ? words.peak(reading(notice.peak, notice.unit), formatPlantTime(notice.peakAt))
+    : "";
   const fields = [
     [notice.level === 2 ? strong(mark) : mark, deviceName(notice)].filter(Boolean).join(" "),
     [what, value ? strong(value) + limit : ""].filter(Boolean).join(" "),
-    words.kind[notice.kind],
-    formatPlantTime(notice.at),
+    notice.kind === "late" ? strong(words.kind.late) : words.kind[notice.kind],
+    when,
+    peak,
     oneLine(notice.reason),
   ];
   return fields.filter(Boolean).join(" · ");

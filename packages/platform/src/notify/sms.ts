@@ -41,7 +41,7 @@ function clip(text: string): string {
 /** The template says "alarm"; a cleared or test notice says so in its type. */
 function smsType(notice: AlarmNotice, message: NotificationMessage): string {
   const type = alarmTypeName(notice.type, message.locale);
-  if (notice.kind !== "cleared" && notice.kind !== "test") return type;
+  if (notice.kind !== "cleared" && notice.kind !== "test" && notice.kind !== "late") return type;
   const kind = noticeKindName(notice.kind, message.locale);
   return message.locale === "en" ? `${type} (${kind})` : `${type}（${kind}）`;
 }

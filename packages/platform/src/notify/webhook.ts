@@ -17,9 +17,16 @@ export interface WebhookAlarm {
   ppm: number | null;
   unit: string | null;
   limit: number | null;
-  /** ISO 8601, UTC */
+  /** ISO 8601, UTC: when it began (for kind `late`, in the past) */
   at: string;
   reason: string;
+  /** Found in readings that arrived out of time order (补报). */
+  late: boolean;
+  /** For kind `late`: when the episode ended (null: it still holds). */
+  ended_at?: string | null;
+  /** The worst value so far, and when. */
+  peak_ppm: number | null;
+  peak_at: string | null;
 }
 
 export interface WebhookPayload {
@@ -61,6 +68,10 @@ export function buildWebhookPayload(message: NotificationMessage, sentAtMs: numb
       limit: notice.limit,
       at: new Date(notice.at).toISOString(),
       reason: notice.reason,
+      late: notice.kind === "late",
+      ...(notice.endedAt !== undefined && { ended_at: notice.endedAt === null ? null : new Date(notice.endedAt).toISOString() }),
+      peak_ppm: notice.peak ?? null,
+      peak_at: notice.peakAt ? new Date(notice.peakAt).toISOString() : null,
     }),
   );
   const [only] = alarms;

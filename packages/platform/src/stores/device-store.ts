@@ -1,5 +1,6 @@
-import type { Calibration } from "@mcs/core";
+import { PRESET_FIELDS, safeAlarmFields, type AlarmSettings, type Calibration, type PresetField } from "@mcs/core";
 import { alarmLimitProblem, type DeviceCreate, type DevicePatch } from "@mcs/protocol";
+import { alarmSettingsOf } from "../alarms/alarm-settings.ts";
 import type { Db, Queryable } from "../db/db.ts";
 import { writeAudit } from "./audit-store.ts";
 
@@ -20,6 +21,9 @@ export interface DeviceRecord extends Calibration {
   low_battery_v: number | null;
   stuck_samples: number | null;
   range_max: number | null;
+  /** No alarm limits, by choice: shown as not configured with a fault, never as normal. */
+  monitor_only: boolean;
+  monitor_reason: string | null;
   enabled: boolean;
   calib_version: number;
   calib_due: string | null;
@@ -37,6 +41,10 @@ export interface DeviceRecord extends Calibration {
 /** What the worker needs of a device: to store its readings, and to tell when it fell silent. */
 export interface DeviceCalibration extends Calibration {
   sn: string;
+  gas: string;
+  unit: string;
+  monitor_only: boolean;
+  monitor_reason: string | null;
   enabled: boolean;
   calib_version: number;
   report_interval_s: number;
@@ -71,20 +79,25 @@ export interface Actor {
   ip?: string | null;
 }
 
+/** What a device has when not given; its alarm limits, range and deadband come from its gas preset instead. */
 const DEFAULTS = {
-  gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, high_limit: null, low_limit: null, high_limit_2: null, low_limit_2: null,
-  deadband: 0, on_delay_samples: 1, off_delay_samples: 1, latching: false, low_battery_v: 3.5, stuck_samples: null, range_max: null,
-  enabled: true, report_interval_s: 10, calib_due: null,
+  gas: "CH4", unit: "%LEL", k: 1, b: 0, t_comp: 0, t_ref: 25, on_delay_samples: 1, off_delay_samples: 1, latching: false, low_battery_v: 3.5,
+  stuck_samples: null, monitor_only: false, monitor_reason: null, enabled: true, report_interval_s: 10, calib_due: null,
 } as const;
-const ALARM_COLUMNS = `high_limit, low_limit, high_limit_2, low_limit_2, deadband, on_delay_samples, off_delay_samples, latching, low_battery_v, stuck_samples, range_max`;
+const ALARM_COLUMNS = `high_limit, low_limit, high_limit_2, low_limit_2, deadband, on_delay_samples, off_delay_samples, latching, low_battery_v, stuck_samples, range_max,
+  monitor_only, monitor_reason`;
 // boot is bigint in the table; as float8 it comes back a plain number from both drivers.
 const COLUMNS = `sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, calib_version, to_char(calib_due, 'YYYY-MM-DD') AS calib_due, report_interval_s,
   inhibit_until, inhibit_reason, inhibit_by, fw, boot::float8 AS boot, created_at, updated_at`;
 const CALIBRATION_FIELDS = ["k", "b", "t_comp", "t_ref"] as const;
+// The alarm limits, range and deadband are set apart: they go through the fail-safe defaults.
 const PATCHABLE = [
-  "name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "low_limit", "high_limit_2", "low_limit_2", "deadband",
-  "on_delay_samples", "off_delay_samples", "latching", "low_battery_v", "stuck_samples", "range_max", "enabled", "report_interval_s", "calib_due",
+  "name", "gas", "unit", "k", "b", "t_comp", "t_ref", "on_delay_samples", "off_delay_samples", "latching", "low_battery_v", "stuck_samples",
+  "enabled", "report_interval_s", "calib_due",
 ] as const;
+
+/** A device as created or changed, with which of its alarm fields came from the gas preset (they were not given). */
+export type SavedDevice = DeviceRecord & { preset_applied: PresetField[]; preset_basis: string | null };
 
 export class DeviceConflictError extends Error {}
 /** The device's fields would not work together (e.g. a level 2 limit below level 1); nothing was changed. */
@@ -111,48 +124,61 @@ export class DeviceStore {
     return row ? toRecord(row) : null;
   }
 
-  /** Registers a device with its first calibration version; `passwordHash` is its MQTT secret's hash. */
-  async create(input: DeviceCreate, passwordHash: string, actor: Actor): Promise<DeviceRecord> {
-    const d = { ...DEFAULTS, name: input.sn, ...input };
-    const problem = alarmLimitProblem(d);
-    if (problem) throw new DeviceInvalidError(problem);
+  /**
+   * Registers a device with its first calibration and alarm settings versions; `passwordHash`
+   * is its MQTT secret's hash. Alarm fields not given come from its gas preset.
+   */
+  async create(input: DeviceCreate, passwordHash: string, actor: Actor): Promise<SavedDevice> {
+    const asked = { ...DEFAULTS, name: input.sn, ...input };
+    const alarm = guardedAlarmFields({ ...asked, monitor_reason: asked.monitor_only ? asked.monitor_reason : null });
+    const d = { ...asked, ...alarm.fields, monitor_reason: asked.monitor_only ? (asked.monitor_reason?.trim() ?? null) : null };
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
         `INSERT INTO devices (sn, name, gas, unit, k, b, t_comp, t_ref, ${ALARM_COLUMNS}, enabled, report_interval_s, mqtt_password_hash, calib_due)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25::date)
          ON CONFLICT (sn) DO NOTHING RETURNING ${COLUMNS}`,
         [
           d.sn, d.name, d.gas, d.unit, d.k, d.b, d.t_comp, d.t_ref, d.high_limit, d.low_limit, d.high_limit_2, d.low_limit_2, d.deadband,
-          d.on_delay_samples, d.off_delay_samples, d.latching, d.low_battery_v, d.stuck_samples, d.range_max, d.enabled, d.report_interval_s, passwordHash,
-          d.calib_due,
+          d.on_delay_samples, d.off_delay_samples, d.latching, d.low_battery_v, d.stuck_samples, d.range_max, d.monitor_only, d.monitor_reason,
+          d.enabled, d.report_interval_s, passwordHash, d.calib_due,
         ],
       );
       if (!rows[0]) throw new DeviceConflictError(`device ${d.sn} already exists`);
       const device = toRecord(rows[0]);
       await insertCalibrationVersion(tx, device, "initial calibration", actor.name);
-      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.create", target: d.sn, after: device });
-      return device;
+      await insertSettingsVersion(tx, device);
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.create", target: d.sn, after: { ...device, preset_applied: alarm.applied, preset_basis: alarm.basis } });
+      return { ...device, preset_applied: alarm.applied, preset_basis: alarm.basis };
     });
   }
 
-  /** Changes fields; a calibration change makes a new calibration version. Null when there is no such device. */
-  async update(sn: string, patch: DevicePatch, actor: Actor): Promise<DeviceRecord | null> {
+  /**
+   * Changes fields; a calibration change makes a new calibration version, an alarm settings
+   * change a new settings version. An alarm field left empty comes from the gas preset; a new
+   * gas or unit takes the new preset for every alarm field not given with it. Null when there
+   * is no such device.
+   */
+  async update(sn: string, patch: DevicePatch, actor: Actor): Promise<SavedDevice | null> {
     return this.db.transaction(async (tx) => {
       const [locked] = await tx.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1 FOR UPDATE`, [sn]);
       if (!locked) return null;
       const before = toRecord(locked);
-      const fields = PATCHABLE.filter((field) => patch[field] !== undefined);
+      const alarm = guardedAlarmFields(alarmRequest(before, patch));
+      const monitorOnly = patch.monitor_only ?? before.monitor_only;
+      const monitorReason = monitorOnly ? (patch.monitor_reason ?? before.monitor_reason)?.trim() ?? null : null;
+      const values: Record<string, unknown> = { ...alarm.fields, monitor_only: monitorOnly, monitor_reason: monitorReason };
+      for (const field of PATCHABLE) if (patch[field] !== undefined) values[field] = patch[field];
+      const fields = Object.keys(values);
       const calibrationChanged = CALIBRATION_FIELDS.some((field) => patch[field] !== undefined && patch[field] !== before[field]);
       const sets = fields.map((field, i) => `${field} = $${i + 2}`);
       if (calibrationChanged) sets.push(`calib_version = calib_version + 1`);
       sets.push(`updated_at = now()`);
-      const [row] = await tx.query(`UPDATE devices SET ${sets.join(", ")} WHERE sn = $1 RETURNING ${COLUMNS}`, [sn, ...fields.map((f) => patch[f])]);
+      const [row] = await tx.query(`UPDATE devices SET ${sets.join(", ")} WHERE sn = $1 RETURNING ${COLUMNS}`, [sn, ...fields.map((f) => values[f])]);
       const after = toRecord(row!);
-      const problem = alarmLimitProblem(after);
-      if (problem) throw new DeviceInvalidError(problem); // rolls the change back
       if (calibrationChanged) await insertCalibrationVersion(tx, after, patch.calib_note ?? "", actor.name);
-      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.update", target: sn, before, after });
-      return after;
+      if (JSON.stringify(alarmSettingsOf(after)) !== JSON.stringify(alarmSettingsOf(before))) await insertSettingsVersion(tx, after);
+      await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.update", target: sn, before, after: { ...after, preset_applied: alarm.applied, preset_basis: alarm.basis } });
+      return { ...after, preset_applied: alarm.applied, preset_basis: alarm.basis };
     });
   }
 
@@ -185,6 +211,9 @@ export class DeviceStore {
       );
       const before = toRecord(locked);
       const after = toRecord(row!);
+      // One period per device at a time: a new inhibit replaces the current one from now on.
+      await tx.query(`UPDATE device_maintenance SET until = now() WHERE sn = $1 AND until > now()`, [sn]);
+      await tx.query(`INSERT INTO device_maintenance (sn, started_at, until, reason, by) VALUES ($1, now(), $2::timestamptz, $3, $4)`, [sn, new Date(untilMs).toISOString(), reason, actor.name]);
       await writeAudit(tx, {
         actor: actor.name, ip: actor.ip, action: "device.inhibit", target: sn,
         before: { inhibit_until: before.inhibit_until, inhibit_reason: before.inhibit_reason }, after: { inhibit_until: after.inhibit_until, inhibit_reason: reason },
@@ -199,6 +228,7 @@ export class DeviceStore {
       const [locked] = await tx.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1 FOR UPDATE`, [sn]);
       if (!locked) return null;
       const [row] = await tx.query(`UPDATE devices SET inhibit_until = NULL, inhibit_reason = NULL, inhibit_by = NULL, updated_at = now() WHERE sn = $1 RETURNING ${COLUMNS}`, [sn]);
+      await tx.query(`UPDATE device_maintenance SET until = now() WHERE sn = $1 AND until > now()`, [sn]);
       const before = toRecord(locked);
       await writeAudit(tx, { actor: actor.name, ip: actor.ip, action: "device.inhibit.end", target: sn, before: { inhibit_until: before.inhibit_until, inhibit_reason: before.inhibit_reason }, after: { inhibit_until: null } });
       return toRecord(row!);
@@ -239,10 +269,64 @@ export class DeviceStore {
 
   /** Calibrations for the worker: all devices, or those named. */
   async calibrations(sns?: readonly string[]): Promise<DeviceCalibration[]> {
-    const select = `SELECT sn, enabled, calib_version, k, b, t_comp, t_ref, report_interval_s, ${ALARM_COLUMNS},
+    const select = `SELECT sn, gas, unit, enabled, calib_version, k, b, t_comp, t_ref, report_interval_s, ${ALARM_COLUMNS},
       (extract(epoch FROM inhibit_until) * 1000)::float8 AS inhibit_until_ms FROM devices`;
     return sns ? this.db.query<DeviceCalibration>(`${select} WHERE sn = ANY($1::text[])`, [sns]) : this.db.query<DeviceCalibration>(select);
   }
+
+  /**
+   * What judging a device's past needs: its alarm settings over time (oldest first, the first
+   * valid since the epoch) and its maintenance periods.
+   */
+  async alarmHistory(sn: string, on: Queryable = this.db): Promise<DeviceAlarmHistory> {
+    const [versions, maintenance] = await Promise.all([
+      on.query<{ valid_from: string; settings: AlarmSettings | string }>(`SELECT valid_from, settings FROM alarm_settings_versions WHERE sn = $1 ORDER BY valid_from`, [sn]),
+      on.query<{ started_at: string; until: string }>(`SELECT started_at, until FROM device_maintenance WHERE sn = $1 ORDER BY started_at`, [sn]),
+    ]);
+    return {
+      settings: versions.map((row) => ({ validFrom: new Date(row.valid_from).getTime(), settings: typeof row.settings === "string" ? JSON.parse(row.settings) : row.settings })),
+      maintenance: maintenance.map((row) => ({ from: new Date(row.started_at).getTime(), until: new Date(row.until).getTime() })),
+    };
+  }
+}
+
+/** A device's alarm settings and maintenance over time (Unix ms). */
+export interface DeviceAlarmHistory {
+  settings: { validFrom: number; settings: AlarmSettings }[];
+  maintenance: { from: number; until: number }[];
+}
+
+/** The alarm fields to ask the fail-safe defaults for: on a new gas or unit only those given with it, else the device's own. */
+function alarmRequest(before: DeviceRecord, patch: DevicePatch) {
+  const gas = patch.gas ?? before.gas;
+  const unit = patch.unit ?? before.unit;
+  const monitorOnly = patch.monitor_only ?? before.monitor_only;
+  // A new gas or unit makes the old setpoints meaningless; so does turning monitor-only on.
+  const fresh = gas !== before.gas || unit !== before.unit || (monitorOnly && !before.monitor_only);
+  const field = (name: PresetField) => (patch[name] !== undefined ? patch[name] : fresh ? undefined : before[name]);
+  return {
+    gas, unit, monitor_only: monitorOnly, monitor_reason: patch.monitor_reason ?? before.monitor_reason,
+    ...Object.fromEntries(PRESET_FIELDS.map((name) => [name, field(name)])),
+  };
+}
+
+/** Fail-safe alarm fields, or DeviceInvalidError naming what is missing or contradictory. */
+function guardedAlarmFields(request: Parameters<typeof safeAlarmFields>[0]) {
+  const safe = safeAlarmFields(request);
+  if (!safe.ok) throw new DeviceInvalidError(safe.message);
+  const problem = alarmLimitProblem(safe.fields);
+  if (problem) {
+    const fromPreset = safe.applied.filter((field) => problem.includes(field));
+    throw new DeviceInvalidError(fromPreset.length > 0 ? `${problem} (${fromPreset.join(", ")} came from the ${request.gas} preset: give ${fromPreset.length > 1 ? "them" : "it"})` : problem);
+  }
+  return safe;
+}
+
+async function insertSettingsVersion(tx: Queryable, device: DeviceRecord): Promise<void> {
+  await tx.query(
+    `INSERT INTO alarm_settings_versions (sn, valid_from, settings) VALUES ($1, clock_timestamp(), $2::text::jsonb) ON CONFLICT (sn, valid_from) DO UPDATE SET settings = excluded.settings`,
+    [device.sn, JSON.stringify(alarmSettingsOf(device))],
+  );
 }
 
 async function insertCalibrationVersion(tx: Queryable, device: DeviceRecord, note: string, by: string): Promise<void> {

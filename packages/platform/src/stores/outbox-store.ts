@@ -2,7 +2,8 @@ import type { AlarmType } from "@mcs/core";
 import type { Db } from "../db/db.ts";
 import { iso } from "./times.ts";
 
-export type OutboxKind = "raised" | "level_up" | "repeat" | "escalation";
+/** `late`: an episode found in readings that arrived out of time order; the row names it. */
+export type OutboxKind = "raised" | "level_up" | "repeat" | "escalation" | "late";
 
 /** A notification waiting to go out, with what its message needs to say. */
 export interface DueNotification {
@@ -18,6 +19,12 @@ export interface DueNotification {
   value: number | null;
   reason: string;
   raised_at: string;
+  received_at: string;
+  late: boolean;
+  peak: number | null;
+  peak_at: string | null;
+  /** The episode a late notice is about (null otherwise, or once it was withdrawn). */
+  episode: { level: 1 | 2; started_at: string; ended_at: string | null; start_value: number | null; peak: number | null; peak_at: string; reason: string } | null;
   device_name: string | null;
   gas: string | null;
   unit: string | null;
@@ -51,14 +58,26 @@ export class OutboxStore {
   async due(nowMs: number, limit: number): Promise<DueNotification[]> {
     const rows = await this.db.query<Record<string, unknown>>(
       `SELECT o.id::float8 AS id, o.channel_id, o.alarm_id::float8 AS alarm_id, o.kind, o.attempts,
-              a.sn, a.type, a.level::int AS level, a.state, a.value, a.reason, a.raised_at,
+              a.sn, a.type, a.level::int AS level, a.state, a.value, a.reason, a.raised_at, a.received_at, a.late, a.peak, a.peak_at,
+              e.level::int AS e_level, e.started_at AS e_started_at, e.ended_at AS e_ended_at, e.start_value AS e_start_value, e.peak AS e_peak,
+              e.peak_at AS e_peak_at, e.reason AS e_reason, e.id IS NOT NULL AS has_episode,
               d.name AS device_name, d.gas, d.unit, d.high_limit, d.high_limit_2, d.low_limit, d.low_limit_2
-       FROM outbox o JOIN alarms a ON a.id = o.alarm_id LEFT JOIN devices d ON d.sn = a.sn
+       FROM outbox o JOIN alarms a ON a.id = o.alarm_id LEFT JOIN alarm_episodes e ON e.id = o.episode_id LEFT JOIN devices d ON d.sn = a.sn
        WHERE o.status = 'pending' AND o.next_attempt_at <= $1::timestamptz AND o.channel_id IS NOT NULL
        ORDER BY o.id LIMIT $2`,
       [iso(nowMs), limit],
     );
-    return rows.map((row) => ({ ...(row as unknown as DueNotification), id: Number(row.id), alarm_id: Number(row.alarm_id), raised_at: new Date(row.raised_at as string).toISOString() }));
+    const isoOf = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
+    return rows.map((row) => ({
+      ...(row as unknown as DueNotification),
+      id: Number(row.id), alarm_id: Number(row.alarm_id), raised_at: isoOf(row.raised_at)!, received_at: isoOf(row.received_at)!, peak_at: isoOf(row.peak_at),
+      episode: row.has_episode
+        ? {
+            level: row.e_level as 1 | 2, started_at: isoOf(row.e_started_at)!, ended_at: isoOf(row.e_ended_at), start_value: row.e_start_value as number | null,
+            peak: row.e_peak as number | null, peak_at: isoOf(row.e_peak_at)!, reason: row.e_reason as string,
+          }
+        : null,
+    }));
   }
 
   async finish(ids: readonly number[], status: "sent" | "failed" | "suppressed", detail: string, nowMs: number): Promise<void> {

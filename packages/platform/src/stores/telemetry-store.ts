@@ -121,6 +121,33 @@ export class TelemetryStore {
     return { bucketS: wasBucketed ? bucketS : 0, points: rows.map(({ ts, avg, min, max }) => ({ ts: Number(ts), avg: Number(avg), min: Number(min), max: Number(max) })) };
   }
 
+  /**
+   * One device's readings after (ts, seq), in time order: what a replay judges again.
+   * `afterTs` in Unix seconds; null: from its first.
+   */
+  async readingsAfter(sn: string, after: { ts: number; seq: number } | null): Promise<TelemetryRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT extract(epoch FROM ts)::float8 AS ts, seq, ppm, v_raw, bat::float8 AS bat, err, flags, calib_version
+       FROM telemetry
+       WHERE sn = $1 AND ($2::float8 IS NULL OR ts > to_timestamp($2::float8) OR (ts = to_timestamp($2::float8) AND seq > $3))
+       ORDER BY ts, seq`,
+      [sn, after?.ts ?? null, after?.seq ?? 0],
+    );
+    return rows.map((row) => ({
+      sn, ts: Number(row.ts), seq: Number(row.seq), ppm: Number(row.ppm), v_raw: Number(row.v_raw), bat: row.bat === null ? undefined : Number(row.bat),
+      err: Number(row.err), flags: Number(row.flags), calib_version: Number(row.calib_version),
+    }));
+  }
+
+  /** The keys (ts in Unix seconds, seq) of a device's newest readings, newest first. */
+  async newestKeys(sn: string, limit: number): Promise<{ ts: number; seq: number }[]> {
+    const rows = await this.db.query<{ ts: number; seq: number }>(
+      `SELECT extract(epoch FROM ts)::float8 AS ts, seq FROM telemetry WHERE sn = $1 ORDER BY ts DESC, seq DESC LIMIT $2`,
+      [sn, limit],
+    );
+    return rows.map((row) => ({ ts: Number(row.ts), seq: Number(row.seq) }));
+  }
+
   async countDeadLetters(): Promise<number> {
     const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dead_letters`);
     return row?.n ?? 0;
