@@ -311,12 +311,15 @@ describe.each(MODES)("/api/alarms (%s mode)", (mode) => {
       expect(res.headers["content-disposition"]).toMatch(/^attachment; filename="alarms-\d{8}-\d{6}\.csv"$/);
       expect([...res.rawPayload.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
       const rows = parseCsv(res.body.replace(/^\uFEFF/, ""));
-      expect(rows[0]).toEqual(["id", "sn", "type", "level", "state", "ppm", "peak", "reason", "raised_at", "acked_at", "acked_by", "ack_comment", "cleared_at", "closed_at", "active_s"]);
+      expect(rows[0]).toEqual([
+        "id", "sn", "type", "level", "state", "ppm", "peak", "reason", "raised_at", "acked_at", "acked_by", "ack_comment", "cleared_at", "closed_at", "active_s",
+        "peak_at", "late", "received_at",
+      ]);
       expect(rows).toHaveLength(2);
       const stored = (await store.get(alarm.id))!;
       expect(rows[1]).toEqual([
         String(alarm.id), "CSV1", "HIGH", "1", "closed", "30", "30", "value 30 > level 1 limit 25", stored.raised_at, stored.acked_at, "operator",
-        '阀门已关闭, "复查" =SUM(A1)\n第二行', stored.cleared_at, stored.closed_at, "10",
+        '阀门已关闭, "复查" =SUM(A1)\n第二行', stored.cleared_at, stored.closed_at, "10", stored.peak_at, "false", stored.received_at,
       ]);
     });
 

@@ -72,6 +72,19 @@ describe.each(MODES)("device administration (%s mode)", (mode) => {
       expect((await t.app.inject({ method: "GET", url: "/api/devices/IMP-3", headers: await t.as("viewer") })).statusCode).toBe(404);
     });
 
+    it("fills alarm fields left empty from the gas preset, and refuses a gas without one until its limits are given", async () => {
+      const res = await importCsv("sn,gas,unit,high_limit,range_max,monitor_only,monitor_reason\nIMP-10,CH4,%LEL,,,,\nIMP-11,C2H4,%LEL,,,,\nIMP-12,C2H4,%LEL,,,是,试用传感器\n");
+      expect(res.json()).toMatchObject({
+        created: 2, errors: 1,
+        rows: [
+          { line: 2, sn: "IMP-10", status: "created", preset_applied: ["high_limit", "high_limit_2", "range_max", "deadband"] },
+          { line: 3, sn: "IMP-11", status: "error", error: expect.stringMatching(/^high_limit: there is no alarm preset for C2H4 in %LEL; give high_limit or low_limit and range_max/) },
+          { line: 4, sn: "IMP-12", status: "created" },
+        ],
+      });
+      expect((await t.app.inject({ method: "GET", url: "/api/devices/IMP-12", headers: await t.as("viewer") })).json()).toMatchObject({ monitor_only: true, monitor_reason: "试用传感器", high_limit: null });
+    });
+
     it("checks without creating on a dry run, and reports devices that already exist", async () => {
       const res = await importCsv("sn;gas;unit\nIMP-1;CO;ppm\nIMP-9;CO;ppm\n", "engineer", "?dry_run=true");
       expect(res.json()).toMatchObject({

@@ -219,6 +219,41 @@ describe.each(MODES)("/api/devices (%s mode)", (mode) => {
     });
   });
 
+  describe("fail-safe alarm fields (issue 10)", () => {
+    const audit = async (sn: string) =>
+      (await t.ports.db.query<{ after: Record<string, unknown> }>(`SELECT after FROM audit_log WHERE target = $1 ORDER BY id DESC LIMIT 1`, [sn]))[0]?.after;
+
+    it("records in the audit log which fields came from the preset", async () => {
+      await create({ sn: "FS1", gas: "H2S", unit: "ppm", high_limit: 5 });
+      expect(await audit("FS1")).toMatchObject({ high_limit: 5, high_limit_2: 14, preset_applied: ["high_limit_2", "range_max", "deadband"], preset_basis: "GBZ 2.1 MAC 10 mg/m³ → 7 / 14 ppm" });
+    });
+
+    it("takes the new gas's preset for every alarm field not given with a new gas", async () => {
+      const res = await patch("FS1", { gas: "O2", unit: "%VOL" });
+      expect(res.json()).toMatchObject({ gas: "O2", high_limit: 23.5, high_limit_2: null, low_limit: 19.5, range_max: 25, preset_applied: ["high_limit", "low_limit", "range_max", "deadband"] });
+    });
+
+    it("turns monitor only on with a reason (the limits go), and off again (the preset comes back)", async () => {
+      expectError(await patch("FS1", { monitor_only: true }), 400, "MCS_ERR_VALIDATION", /^body\.monitor_reason: /);
+      expect((await patch("FS1", { monitor_only: true, monitor_reason: "sensor on trial" })).json()).toMatchObject({
+        monitor_only: true, monitor_reason: "sensor on trial", high_limit: null, low_limit: null, range_max: 25,
+      });
+      expectError(await patch("FS1", { high_limit: 22 }), 400, "MCS_ERR_VALIDATION", /^body\.monitor_only: a monitor-only device has no alarm limits/);
+      expect((await patch("FS1", { monitor_only: false })).json()).toMatchObject({ monitor_only: false, monitor_reason: null, high_limit: 23.5, low_limit: 19.5 });
+    });
+
+    it("refuses a preset's level 2 that would sit below the level 1 given, saying where it came from, and changes nothing", async () => {
+      expectError(await create({ sn: "FS2", gas: "CO", unit: "ppm", high_limit: 40 }), 400, "MCS_ERR_VALIDATION",
+        "body.high_limit_2: the level 2 limit must be above high_limit (high_limit_2 came from the CO preset: give it)");
+      expect((await get("FS2")).statusCode).toBe(404);
+    });
+
+    it("refuses a gas without a preset (or a preset's gas in another unit) until its limits and range are given, naming the fields", async () => {
+      expectError(await create({ sn: "FS3", gas: "CH4", unit: "ppm" }), 400, "MCS_ERR_VALIDATION", /^body\.high_limit: there is no alarm preset for CH4 in ppm; give high_limit or low_limit and range_max/);
+      expect((await create({ sn: "FS3", gas: "CH4", unit: "ppm", high_limit: 5000, range_max: 50000 })).json()).toMatchObject({ high_limit: 5000, range_max: 50000, deadband: 1000, preset_applied: ["deadband"] });
+    });
+  });
+
   it("an engineer may change devices too", async () => {
     const res = await t.app.inject({ method: "PATCH", url: "/api/devices/D002", headers: await t.as("engineer"), payload: { enabled: false } });
     expect(res.json()).toMatchObject({ enabled: false });

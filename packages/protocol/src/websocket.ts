@@ -42,11 +42,13 @@ export const AlarmFrameSchema = z.object({
     type: z.enum(ALARM_TYPES),
     id: z.number().int().optional(),
     level: z.number().int().min(1).max(2).optional(),
-    /** raised, level_up, condition_cleared, condition_returned, acked, closed */
+    /** raised, level_up, condition_cleared, condition_returned, acked, closed; late_episode, revised, withdrawn (what late readings changed) */
     kind: z.string().optional(),
     state: z.enum(["unacked", "acked", "cleared_unacked", "closed"]).optional(),
-    /** ISO-8601 */
+    /** ISO-8601: when it happened (for a late event, in the past) */
     at: z.string().optional(),
+    /** Found in readings that arrived out of time order (补报): it happened at `at`, in the past. */
+    late: z.boolean().optional(),
   }),
 });
 export type AlarmFrame = z.infer<typeof AlarmFrameSchema>;

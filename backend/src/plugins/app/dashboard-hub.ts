@@ -214,7 +214,7 @@ export class DashboardHub {
         type: "alarm",
         data: {
           sn: message.sn, ppm: message.ppm ?? 0, type: message.type, id: message.id, level: message.level,
-          kind: message.kind, state: message.state, at: message.at,
+          kind: message.kind, state: message.state, at: message.at, ...(message.late === true && { late: true }),
         },
       };
       const text = JSON.stringify(frame);

@@ -6,6 +6,8 @@ const BOM = "\uFEFF";
 
 export const CSV_COLUMNS = [
   "id", "sn", "type", "level", "state", "ppm", "peak", "reason", "raised_at", "acked_at", "acked_by", "ack_comment", "cleared_at", "closed_at", "active_s",
+  // Added later, so a sheet built on the first columns keeps working.
+  "peak_at", "late", "received_at",
 ] as const;
 
 /** Free text typed by people: a cell starting like a formula would run as one in a spreadsheet. */

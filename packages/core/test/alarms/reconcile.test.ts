@@ -8,8 +8,8 @@ const episode = (from: number, to: number | null, level: 1 | 2 = 1, peak = 30): 
   endAt: to === null ? null : at(to), endSeq: to,
 });
 const stored = (id: number, alarmId: number, e: Episode): StoredEpisode => ({ ...e, id, alarmId, late: false });
-const alarm = (id: number, over: Partial<OpenAlarm> = {}): OpenAlarm => ({
-  id, type: "HIGH", level: 1, state: "unacked", conditionActive: true, raisedAt: at(10), value: 26, peak: 30, peakAt: at(10), reason: "value 26 > level 1 limit 25", ...over,
+const alarm = (id: number, over: Partial<OpenAlarm> = {}): OpenAlarm & { id: number } => ({
+  type: "HIGH", level: 1, state: "unacked", conditionActive: true, raisedAt: at(10), value: 26, peak: 30, peakAt: at(10), reason: "value 26 > level 1 limit 25", ...over, id,
 });
 const plan = (fresh: Episode[], old: StoredEpisode[], alarms: KnownAlarm[], current: OpenAlarm[] = []) =>
   reconcile({ fresh, stored: old, alarms: new Map(alarms.map((a) => [a.id, a])), current: Object.fromEntries(current.map((a) => [a.type, a])), latching: false });

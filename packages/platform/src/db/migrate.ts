@@ -5,8 +5,11 @@ import { runScript } from "./script.ts";
 // Any constant: serialises concurrent starters (worker and backend booting together).
 const MIGRATION_LOCK = 7_357_001;
 
-/** Brings the schema up to date, each migration in its own transaction; returns the versions applied. */
-export async function migrate(db: Db): Promise<number[]> {
+/**
+ * Brings the schema up to date (or up to `upTo`: a test stands where an older release stood),
+ * in one transaction; returns the versions applied.
+ */
+export async function migrate(db: Db, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -14,7 +17,7 @@ export async function migrate(db: Db): Promise<number[]> {
     const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).map((r) => r.version));
     const applied: number[] = [];
     for (const migration of migrations) {
-      if (done.has(migration.version)) continue;
+      if (done.has(migration.version) || migration.version > upTo) continue;
       if (typeof migration.up === "string") await runScript(tx, migration.up);
       else await migration.up(tx);
       await tx.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
