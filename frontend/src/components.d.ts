@@ -12,6 +12,7 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     AlarmAnswerDialog: typeof import('./components/AlarmAnswerDialog.vue')['default']
+    AlarmDetailDrawer: typeof import('./components/AlarmDetailDrawer.vue')['default']
     AlarmTable: typeof import('./components/AlarmTable.vue')['default']
     AppLayout: typeof import('./components/AppLayout.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
@@ -62,8 +63,11 @@ declare module 'vue' {
     ElTabPane: typeof import('element-plus/es')['ElTabPane']
     ElTabs: typeof import('element-plus/es')['ElTabs']
     ElTag: typeof import('element-plus/es')['ElTag']
+    ElTooltip: typeof import('element-plus/es')['ElTooltip']
     ElUpload: typeof import('element-plus/es')['ElUpload']
     LanguageSwitch: typeof import('./components/LanguageSwitch.vue')['default']
+    LateTag: typeof import('./components/LateTag.vue')['default']
+    NotConfiguredTag: typeof import('./components/NotConfiguredTag.vue')['default']
     NumberInput: typeof import('./components/NumberInput.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']

@@ -10,12 +10,15 @@ import type { Alarm, Floorplan, Trend } from "@mcs/protocol";
 import { startServer, type Server } from "../../server/src/server.ts";
 import { launchBrowser, screenshot } from "../../test-support/browser.ts";
 import { buildFrontendIfStale } from "../scripts/build-if-stale.ts";
+import { shortTime } from "../src/pages/screen/time.ts";
 
 const ADMIN_PASSWORD = "Big-screen-admin-6001";
 const OPERATOR_PASSWORD = "Watch-the-screen-6002";
 const SN = "SCR-CH4-01";
 /** A second device on no plan: it shows in the compact grid. */
 const LOOSE_SN = "SCR-H2S-02";
+/** A gas without a preset, registered as monitor only (no alarm limits, by choice). */
+const MONITOR_SN = "SCR-MON-03";
 /** CH4 in %LEL (GB/T 50493): level 1 above 25, level 2 above 50. */
 const LIMITS = { high_limit: 25, high_limit_2: 50 };
 const VIEWPORT = { width: 1920, height: 1080 };
@@ -321,6 +324,63 @@ describe("the big screen (issue 6): the plant live on a control-room TV", () => 
     } finally {
       await operatorContext.close();
     }
+  });
+
+  it("draws a monitor-only device yellow with 未配置, never green, and shows an alarm found in a late backlog as 补报 at the reading's time", async () => {
+    const created = await api<{ mqtt_password: string }>("POST", "/api/devices", {
+      sn: MONITOR_SN, name: "试验区 乙烯", gas: "C2H4", unit: "%LEL", monitor_only: true, monitor_reason: "试用传感器，报警限值待定", report_interval_s: 600,
+    });
+    expect(created.status).toBe(201);
+    const monitor = await mqtt.connectAsync(`mqtts://localhost:${server.mqttPort}`, {
+      ca: server.ca, username: MONITOR_SN, password: created.body.mqtt_password, protocolVersion: 4, reconnectPeriod: 0, clientId: MONITOR_SN,
+    });
+    try {
+      // A normal value: with limits it would be green; without, it is "not configured".
+      await monitor.publishAsync(`mcs/${MONITOR_SN}/up`, JSON.stringify({ ts: Math.floor(Date.now() / 1000), seq: 1, v_raw: 3, temp: 25, humi: 40, bat: 3.9, rssi: -60, err: 0 }), { qos: 1 });
+      const tile = page.locator(`[data-test="tile-${MONITOR_SN}"][data-monitor-only="true"]`);
+      await tile.waitFor({ timeout: 5000 });
+      await tile.locator('[data-test="not-configured"]').getByText("未配置").waitFor();
+      expect(await tile.getAttribute("data-look")).toBe("fault");
+      // The fault look flashes slowly (dark every other beat): its colour, read with the flashing held at its start.
+      const pin = await tile.locator(".pin").evaluate((element) => {
+        for (const animation of element.getAnimations()) {
+          animation.pause();
+          animation.currentTime = 0;
+        }
+        return getComputedStyle(element).backgroundColor;
+      });
+      expect(pin).toBe("rgb(255, 214, 10)"); // yellow, not green (rgb(34, 197, 94))
+      expect(await tile.getAttribute("title")).toContain("仅监测，未设报警限值：试用传感器，报警限值待定");
+      await tile.click();
+      const trend = page.locator('[data-test="trend-dialog"]');
+      await trend.locator('[data-test="trend-not-configured"]').getByText("未配置").waitFor();
+      await trend.locator('[data-test="trend-close"]').click();
+      await trend.waitFor({ state: "detached" });
+    } finally {
+      await monitor.endAsync(true);
+    }
+
+    // The CH4 detector's backlog, sent after its live data: a level 2 leak ten minutes ago, over since.
+    const start = Math.floor(Date.now() / 1000) - 600;
+    const values = [30, 40, 55, 40, 30];
+    const backlog = Array.from({ length: 20 }, (_, i) => ({ ts: start + i * 10, seq: 1000 + i, v_raw: values[i - 5] ?? 1, temp: 25, humi: 40, bat: 3.9, rssi: -60, err: 0 }));
+    await device.publishAsync(`mcs/${SN}/up`, JSON.stringify(backlog), { qos: 1 });
+    const item = page.locator(`[data-test="alarm-item"][data-sn="${SN}"][data-late="true"]`);
+    await item.waitFor({ timeout: 5000 });
+    const raisedAt = new Date((start + 50) * 1000).toISOString();
+    const alarms = (await api<{ data: Alarm[] }>("GET", `/api/alarms?sn=${SN}&state=open`)).body.data;
+    expect(alarms).toEqual([expect.objectContaining({ type: "HIGH", late: true, raised_at: raisedAt, ppm: 30, peak_ppm: 55, state: "cleared_unacked" })]);
+
+    await item.locator('[data-test="late-badge"]').getByText("补报").waitFor();
+    // The reading's time, not now; when it arrived in the badge's title.
+    expect(await item.locator('[data-test="alarm-time"]').textContent()).toBe(shortTime(raisedAt, Date.now()));
+    expect(await item.locator('[data-test="late-badge"]').getAttribute("title")).toBe(`补报：读数时间 ${shortTime(raisedAt, Date.now())}，收到于 ${shortTime(alarms[0]!.received_at, Date.now())}`);
+    await item.locator('[data-test="alarm-value"]').getByText("30 %LEL").waitFor();
+    await item.getByText("峰值 55 %LEL").waitFor();
+    await item.getByText("已消失未确认").waitFor();
+    // Now is still what the newest reading says: the icon stays as it was (not red for a leak that is over).
+    expect(await marker().getAttribute("data-look")).toBe("normal");
+    await screenshot(page, "screen-late-and-not-configured");
   });
 
   it("shows the lost-connection banner within seconds when the backend goes away, and resynchronises without a reload when it is back", async () => {

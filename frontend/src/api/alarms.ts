@@ -1,4 +1,4 @@
-import type { Alarm, AlarmType } from "@mcs/protocol";
+import type { Alarm, AlarmDetail, AlarmType } from "@mcs/protocol";
 import { http, urlOf } from "./http.ts";
 
 export interface AlarmFilter {
@@ -13,6 +13,8 @@ const query = (filter: AlarmFilter) => ({ state: filter.state, type: filter.type
 export const alarmsApi = {
   list: async (filter: AlarmFilter) => (await http.get<{ data: Alarm[] }>("/api/alarms", { query: query(filter) })).data,
   /** A download link for the same alarms (the session cookie goes with it). */
+  /** One alarm with its episodes, events and notifications. */
+  get: (id: number) => http.get<AlarmDetail>(`/api/alarms/${id}`),
   exportUrl: (filter: AlarmFilter) => urlOf("/api/alarms/export.csv", query(filter)),
   ack: (id: number, comment: string) => http.post<Alarm>(`/api/alarms/${id}/ack`, { comment }),
   clear: (id: number, comment: string) => http.post<Alarm>(`/api/alarms/${id}/clear`, { comment }),

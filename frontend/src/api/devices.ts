@@ -1,8 +1,10 @@
 import type { z } from "zod";
-import type { AlarmPreset, CalibrationVersionSchema, CommandView, Device, DeviceCreate, DevicePatch, TelemetryPoint } from "@mcs/protocol";
+import type { AlarmPreset, CalibrationVersionSchema, CommandView, Device, DeviceCreate, DevicePatch, SavedDeviceSchema, TelemetryPoint } from "@mcs/protocol";
 import { http } from "./http.ts";
 
 export type CalibrationVersion = z.infer<typeof CalibrationVersionSchema>;
+/** A device as created or changed: which alarm fields the gas preset filled (they were left empty), and its basis. */
+export type SavedDevice = z.infer<typeof SavedDeviceSchema>;
 
 /** One row of a CSV import's report (the header is line 1); the password only for a device created now. */
 export interface ImportRow {
@@ -11,6 +13,8 @@ export interface ImportRow {
   status: "created" | "valid" | "error";
   error: string | null;
   mqtt_password: string | null;
+  /** The alarm fields the row left empty, filled from the gas preset. */
+  preset_applied: string[];
 }
 export interface ImportReport {
   created: number;
@@ -23,8 +27,8 @@ const path = (sn: string) => `/api/devices/${encodeURIComponent(sn)}`;
 export const devicesApi = {
   list: async () => (await http.get<{ data: Device[] }>("/api/devices")).data,
   get: (sn: string) => http.get<Device>(path(sn)),
-  create: (body: DeviceCreate) => http.post<Device & { mqtt_password: string }>("/api/devices", body),
-  update: (sn: string, patch: DevicePatch) => http.patch<Device>(path(sn), patch),
+  create: (body: DeviceCreate) => http.post<SavedDevice & { mqtt_password: string }>("/api/devices", body),
+  update: (sn: string, patch: DevicePatch) => http.patch<SavedDevice>(path(sn), patch),
   remove: (sn: string) => http.delete(path(sn)),
   rotateCredentials: (sn: string) => http.post<{ mqtt_password: string }>(`${path(sn)}/credentials`),
   /** The last hour of readings (the server's default range), oldest first. */

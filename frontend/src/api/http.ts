@@ -22,7 +22,8 @@ export class ApiError extends Error {
    */
   get fieldErrors(): Record<string, string> {
     const fields: Record<string, string> = {};
-    for (const part of this.message.split("; ")) {
+    // Split only where the next field starts: a message may hold "; " of its own ("…in %LEL; give high_limit…").
+    for (const part of this.message.split(/; (?=body\.)/)) {
       const match = /^body\.([A-Za-z0-9_]+)[^:]*: (.+)$/.exec(part);
       if (match?.[1] && match[2]) fields[match[1]] ??= match[2];
     }

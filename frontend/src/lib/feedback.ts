@@ -34,6 +34,11 @@ export function showInfo(message: string): void {
   ElMessage.info(message);
 }
 
+/** Something the user should read after an action (what the server decided for them): stays until closed or 10 s. */
+export function showNotice(message: string): void {
+  ElMessage.info({ message, duration: 10_000, showClose: true, customClass: "notice-message" });
+}
+
 /** Resolves true when the user confirms. */
 export async function confirmAction(message: string, danger = false): Promise<boolean> {
   try {

@@ -23,5 +23,11 @@ export const usePresetStore = defineStore("presets", () => {
     return presets.value.find((preset) => preset.gas.toLowerCase() === gas.trim().toLowerCase());
   }
 
-  return { presets, load, forGas };
+  /** The preset the server fills a device's empty alarm fields from: only in the preset's own unit. */
+  function forGasUnit(gas: string, unit: string): AlarmPreset | undefined {
+    const preset = forGas(gas);
+    return preset?.unit === unit ? preset : undefined;
+  }
+
+  return { presets, load, forGas, forGasUnit };
 });

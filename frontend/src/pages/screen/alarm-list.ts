@@ -11,7 +11,12 @@ export interface ScreenAlarm {
   /** The worst value seen while open (what a frame brings, or the server's `peak`). */
   peak: number | null;
   state: AlarmState;
+  /** The reading's own time: for a late alarm, in the past. */
   raised_at: string;
+  /** When the server knew of it (for a late alarm, after `raised_at`). */
+  received_at: string;
+  /** Late: raised from readings that arrived out of time order (a backlog sent after live data). */
+  late: boolean;
   acked_at: string | null;
   /** Is the condition present now (gas above the limit, fault still there)? */
   condition_active: boolean;
@@ -21,8 +26,9 @@ export type AlarmMap = ReadonlyMap<number, ScreenAlarm>;
 
 export function fromRest(alarm: Alarm): ScreenAlarm {
   return {
-    id: alarm.id, sn: alarm.sn, type: alarm.type, level: alarm.level, ppm: alarm.ppm, peak: alarm.peak,
-    state: alarm.state, raised_at: alarm.raised_at, acked_at: alarm.acked_at, condition_active: alarm.condition_active,
+    id: alarm.id, sn: alarm.sn, type: alarm.type, level: alarm.level, ppm: alarm.ppm, peak: alarm.peak_ppm ?? alarm.peak,
+    state: alarm.state, raised_at: alarm.raised_at, received_at: alarm.received_at, late: alarm.late, acked_at: alarm.acked_at,
+    condition_active: alarm.condition_active,
   };
 }
 
@@ -30,6 +36,12 @@ export function fromRest(alarm: Alarm): ScreenAlarm {
 export function isNewAlarm(frame: AlarmFrame["data"]): boolean {
   return frame.kind === "raised" || frame.kind === "level_up";
 }
+
+/**
+ * The frames whose value is a reading's (or an episode's peak): the others carry none (the
+ * feed says 0), and a withdrawn episode's peak did not happen.
+ */
+const VALUE_KINDS = new Set(["raised", "level_up", "condition_returned", "late_episode", "revised"]);
 
 const worse = (type: AlarmType, a: number | null, b: number | null): number | null => {
   if (a === null) return b;
@@ -48,17 +60,19 @@ export function applyAlarmFrame(alarms: AlarmMap, frame: AlarmFrame["data"]): Al
     next.delete(frame.id);
     return next;
   }
-  const at = frame.at ?? new Date().toISOString();
+  const now = new Date().toISOString();
+  // For a late frame `at` is the reading's time, in the past: the alarm is placed then, not now.
+  const at = frame.at ?? now;
   const known = alarms.get(frame.id);
   const base: ScreenAlarm = known ?? {
     id: frame.id, sn: frame.sn, type: frame.type, level: frame.level ?? 1, ppm: frame.ppm, peak: frame.ppm,
-    state: frame.state ?? "unacked", raised_at: at, acked_at: null, condition_active: true,
+    state: frame.state ?? "unacked", raised_at: at, received_at: now, late: frame.late === true, acked_at: null, condition_active: true,
   };
   const updated: ScreenAlarm = {
     ...base,
     level: Math.max(base.level, frame.level ?? base.level),
     state: frame.state ?? base.state,
-    peak: frame.type === "OFFLINE" ? base.peak : worse(base.type, base.peak, frame.ppm),
+    peak: frame.type === "OFFLINE" || !VALUE_KINDS.has(frame.kind ?? "") ? base.peak : worse(base.type, base.peak, frame.ppm),
   };
   switch (frame.kind) {
     case "raised":

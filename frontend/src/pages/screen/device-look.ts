@@ -6,10 +6,11 @@ import type { Device, DeviceStatus, RealtimeItem } from "@mcs/protocol";
  */
 export type Look = "alarm2" | "alarm1" | "fault" | "normal" | "offline";
 
-export function lookOf(status: DeviceStatus, level: number | undefined): Look {
+export function lookOf(status: DeviceStatus, level: number | undefined, monitorOnly = false): Look {
   if (status === "offline") return "offline";
   if (status === "alarm" || (level ?? 0) > 0) return level === 1 ? "alarm1" : "alarm2";
-  if (status === "fault") return "fault";
+  // Monitor only (no alarm limits, by choice): its "not configured" fault, never the green of all-clear.
+  if (status === "fault" || monitorOnly) return "fault";
   return "normal";
 }
 
@@ -22,6 +23,9 @@ export interface ScreenDevice {
   ppm: number | null;
   level: number;
   inhibited: boolean;
+  /** No alarm limits, by choice: drawn as a fault and labelled "not configured" (with why). */
+  monitorOnly: boolean;
+  monitorReason: string | null;
   /** Unix seconds of the reading shown, when known. */
   ts: number | null;
   look: Look;
@@ -31,6 +35,7 @@ export function mergeDevice(sn: string, stored: Device | undefined, live: Realti
   const status = live?.status ?? stored?.status ?? "offline";
   const level = live?.level ?? (status === "alarm" ? 2 : 0);
   const inhibitedStored = stored?.inhibit ? Date.parse(stored.inhibit.until) > nowMs : false;
+  const monitorOnly = stored?.monitor_only ?? false;
   return {
     sn,
     name: stored?.name ?? sn,
@@ -40,8 +45,10 @@ export function mergeDevice(sn: string, stored: Device | undefined, live: Realti
     ppm: live && (live.ts !== undefined || live.status !== "offline") ? live.ppm : (stored?.ppm ?? null),
     level,
     inhibited: live?.inhibited ?? inhibitedStored,
+    monitorOnly,
+    monitorReason: stored?.monitor_reason ?? null,
     ts: live?.ts ?? (stored?.last_seen ? Math.floor(Date.parse(stored.last_seen) / 1000) : null),
-    look: lookOf(status, live?.level ?? (status === "alarm" ? undefined : 0)),
+    look: lookOf(status, live?.level ?? (status === "alarm" ? undefined : 0), monitorOnly),
   };
 }
 
@@ -62,7 +69,8 @@ export function countDevices(devices: Iterable<ScreenDevice>): Counts {
     if (device.status === "offline") counts.offline += 1;
     else counts.online += 1;
     if (device.status === "alarm") counts.alarm += 1;
-    if (device.status === "fault") counts.fault += 1;
+    // A monitor-only device heard from counts as the fault it is shown as, even before its first "not configured" FAULT.
+    if (device.status === "fault" || (device.monitorOnly && device.status === "online")) counts.fault += 1;
     if (device.inhibited) counts.inhibited += 1;
   }
   return counts;

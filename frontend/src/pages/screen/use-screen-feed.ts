@@ -143,7 +143,9 @@ export function useScreenFeed(onNewAlarm: () => void) {
         if (pendingFrames) pendingFrames.push(frame);
         const next = applyAlarmFrame(alarms.value, frame);
         if (next) alarms.value = next;
-        else void loadAlarms();
+        // A late frame is about the alarm's past: its peak and when the server received it come
+        // only with the list (late frames are rare: a detector's backlog).
+        if (!next || frame.late) void loadAlarms();
         if (isNewAlarm(frame)) onNewAlarm();
       },
       state(state, detail) {
