@@ -21,12 +21,19 @@ describe.each(MODES)("GET /api/health (%s mode)", (mode) => {
 
   it("reports the database and cache checked live, the broker as its owner says, and no license yet", async () => {
     const expected = mode === "services" ? "ok" : "embedded";
-    expect(await health(t.app)).toEqual({ status: "ok", db: expected, cache: expected, broker: expected, license: "unlicensed", dead_letters: 0 });
+    expect(await health(t.app)).toEqual({ status: "ok", db: expected, cache: expected, broker: expected, license: "unlicensed", dead_letters: 0, dead_letters_5min: 0 });
   });
 
   it("counts dead letters", async () => {
     await t.ports.db.query(`INSERT INTO dead_letters (topic, sn, reason, payload) VALUES ('mcs/X/up', 'X', 'test', '{}')`);
-    expect((await health(t.app)).dead_letters).toBe(1);
+    expect(await health(t.app)).toMatchObject({ status: "ok", dead_letters: 1, dead_letters_5min: 1 });
+  });
+
+  it("is degraded while many messages are refused (30 in 5 minutes: one unreadable detector reporting every 10 s), and ok once they are old", async () => {
+    await t.ports.db.query(`INSERT INTO dead_letters (topic, sn, reason, payload) SELECT 'mcs/X/up', 'X', 'payload is not JSON', '{' FROM generate_series(1, 29)`);
+    expect(await health(t.app)).toMatchObject({ status: "degraded", dead_letters: 30, dead_letters_5min: 30 });
+    await t.ports.db.query(`UPDATE dead_letters SET received_at = now() - interval '6 minutes'`);
+    expect(await health(t.app)).toMatchObject({ status: "ok", dead_letters: 30, dead_letters_5min: 0 });
   });
 
   it("is degraded when a service is down, and says which", async () => {

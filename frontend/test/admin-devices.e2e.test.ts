@@ -385,6 +385,25 @@ describe("admin site: devices, in a real browser", () => {
     await pageContext.close();
   });
 
+  it("shows on the device page why its messages are refused, and a reading kept with a wrong clock with the device's own time (issue 11)", async () => {
+    await t.ports.db.query(`INSERT INTO dead_letters (topic, sn, reason, payload) VALUES ($1, $2, 'payload is not JSON', '{"ts":')`, [`mcs/${SN}/up`, SN]);
+    const now = Math.floor(Date.now() / 1000);
+    await new TelemetryStore(t.ports.db).insertBatch([
+      { sn: SN, ts: now - 30, seq: 900, ppm: 60, v_raw: 60, err: 0, flags: 4, calib_version: 1, device_ts: 30 },
+    ]);
+    const { context, page } = await newPage();
+    await page.goto(`${base}/login`);
+    await logIn(page, "admin");
+    await page.waitForURL(`${base}/devices`);
+    await page.goto(`${base}/devices/${SN}`);
+    await page.locator('[data-test="last-refusal"]').getByText("payload is not JSON", { exact: false }).waitFor();
+    await page.locator('[data-test="flag-clock"]').getByText("时钟异常").waitFor();
+    await page.locator('[data-test="flag-clock"]').hover();
+    await page.locator(".el-popper", { hasText: "设备自身时间" }).getByText("1970", { exact: false }).waitFor();
+    await screenshot(page, "device-page-refused-and-clock");
+    await context.close();
+  });
+
   it("logged no script errors and no refused resources", () => {
     expect(pageErrors).toEqual([]);
   });

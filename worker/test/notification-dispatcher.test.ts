@@ -401,6 +401,7 @@ describe.each(MODES)("the notification dispatcher (%s mode)", (mode) => {
             {
               id, sn, device_name: "Boiler room north", gas: "CH4", type: "HIGH", level: 2, kind: "raised",
               ppm: 62.5, unit: "%LEL", limit: 50, at: iso(raisedAt), reason: "value 62.5 > level 2 limit 50",
+              late: false, peak_ppm: 62.5, peak_at: iso(raisedAt),
             },
           ],
         },

@@ -46,7 +46,7 @@ describe.each(MODES)("device presence (%s mode)", (mode) => {
     clock = new FakeClock();
     presence = new PresenceStore(ports.cache);
     const devices = new DeviceStore(ports.db);
-    for (const sn of ["PR-A", "PR-C", "PR-D"]) await devices.create({ sn }, "x", actor);
+    for (const sn of ["PR-A", "PR-C", "PR-D", "PR-E"]) await devices.create({ sn }, "x", actor);
     await devices.create({ sn: "PR-B", report_interval_s: 60 }, "x", actor);
     unsubscribe = await ports.bus.subscribe("device.status", (m) => events.push(m as DeviceStatusEvent));
     source = new ManualSource();
@@ -125,8 +125,13 @@ describe.each(MODES)("device presence (%s mode)", (mode) => {
   });
 
   it("does not count a device whose readings are all refused as heard", async () => {
-    await push(first(), "mcs/PR-D/up", { ts: 12, seq: 1, v_raw: 1 });
+    await push(first(), "mcs/PR-D/up", { ts: Math.floor(clock.now() / 1000), seq: 1, v_raw: "1.2 V" });
     expect(await presence.one("PR-D")).toEqual({});
+  });
+
+  it("counts a device with a wrong clock as heard: its readings are kept (ts 12, 1970), it is online while it talks", async () => {
+    await push(first(), "mcs/PR-E/up", { ts: 12, seq: 1, v_raw: 1 });
+    expect(await presence.one("PR-E")).toMatchObject({ state: { online: true, reason: "reading" } });
   });
 
   it("dead-letters a status message of an unknown device", async () => {

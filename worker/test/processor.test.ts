@@ -77,10 +77,18 @@ describe.each(MODES)("the worker's processor (%s mode)", (mode) => {
     await source.push("mcs/OFF1/up", reading(1));
     await source.push("mcs/A001/up", "{not json");
     await source.push("mcs/A001/up", Buffer.from([0, 0xff, 0xfe, 0]));
+    const reasons = (await telemetry.recentDeadLetters(4)).map((d) => d.reason);
+    expect(await telemetry.countDeadLetters()).toBe(before + 4);
+    expect(reasons).toEqual(expect.arrayContaining(["unknown device", "device is disabled", "payload is not JSON"]));
+  });
+
+  it("keeps a reading whose clock is wrong (ts 12: 1970) at its receive time, flagged, its own time beside it", async () => {
+    const before = await telemetry.countDeadLetters();
     await source.push("mcs/A001/up", reading(77, { ts: 12 }));
-    const reasons = (await telemetry.recentDeadLetters(5)).map((d) => d.reason);
-    expect(await telemetry.countDeadLetters()).toBe(before + 5);
-    expect(reasons).toEqual(expect.arrayContaining(["unknown device", "device is disabled", "payload is not JSON", expect.stringMatching(/30 days old/)]));
+    expect(await telemetry.countDeadLetters()).toBe(before);
+    const kept = (await stored("A001")).find((p) => p.device_ts === 12);
+    expect(kept).toMatchObject({ flags: ["clock"], device_ts: 12 });
+    expect(Math.abs(kept!.ts - now())).toBeLessThan(5);
   });
 
   it("stores the rest of a batch when the database refuses one message, which becomes a dead letter", async () => {
@@ -106,12 +114,20 @@ describe.each(MODES)("the worker's processor (%s mode)", (mode) => {
   it("keeps each device's latest state in the cache and announces it on the bus", async () => {
     const seen: unknown[] = [];
     const off = await ports.bus.subscribe("readings", (m) => seen.push(m));
-    await source.push("mcs/A001/up", reading(4, { v_raw: 5, temp: 25, err: 3 }));
+    await source.push("mcs/A001/up", reading(4, { v_raw: 5, temp: 25, err: 0x10 }));
     const latest = JSON.parse((await ports.cache.hget("mcs:latest", "A001")) ?? "null");
-    // The 1001 %LEL before it (over its CH4 preset's full scale) still holds: the err reading's fault never hides it.
+    // The 1001 %LEL before it (over its CH4 preset's full scale) still holds: the temperature fault never hides it.
     expect(latest).toMatchObject({ sn: "A001", ppm: 51, status: "alarm" });
     await expect.poll(() => seen.length).toBeGreaterThan(0);
     expect(seen.at(-1)).toEqual([expect.objectContaining({ sn: "A001", ppm: 51 })]);
     await off();
   });
+
+  it("shows a sensor fault's reading (err 0x01: its value means nothing) with the last trustworthy value and when it was read", async () => {
+    const before = JSON.parse((await ports.cache.hget("mcs:latest", "A001")) ?? "null") as { ts: number; ppm: number };
+    await source.push("mcs/A001/up", reading(5, { ts: before.ts + 1, v_raw: 0, temp: 25, err: 0x01 }));
+    const latest = JSON.parse((await ports.cache.hget("mcs:latest", "A001")) ?? "null");
+    expect(latest).toMatchObject({ sn: "A001", ts: before.ts + 1, ppm: before.ppm, ppm_ts: before.ts });
+  });
+
 });

@@ -183,6 +183,7 @@ const en: Messages = {
     rotate: "Rotate credentials",
     rotateConfirm: "The old password stops working at once; the device must reconnect with the new one. Continue?",
     rotated: "New password generated",
+    lastRefusal: "Last refused message ({at}): {reason}. A device whose messages keep being refused gets a fault saying why.",
     monitorOnly: "Monitor only: this device has no alarm limits (no gas alarm except over range) and shows as not configured. Reason: {reason}",
     tabs: {
       readings: "Readings, last hour",
@@ -198,6 +199,8 @@ const en: Messages = {
       bat: "Battery",
       rssi: "Signal",
       flags: "Flags",
+      flagNames: { anomaly: "anomaly", negative: "negative, stored as 0", clock: "clock wrong" },
+      deviceTime: "The device's own time {at} (implausible: stored at the server's receive time)",
       empty: "No readings in the last hour",
     },
     commands: {

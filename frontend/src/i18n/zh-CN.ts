@@ -181,6 +181,7 @@ const zhCN = {
     rotate: "更换凭据",
     rotateConfirm: "更换后旧密码立即失效，设备必须使用新密码重新连接。是否继续？",
     rotated: "已生成新密码",
+    lastRefusal: "最近一次被拒收的消息（{at}）：{reason}。设备的消息一直被拒收时会报“故障”，说明原因。",
     monitorOnly: "仅监测：此设备没有报警限值（除超量程外不产生气体报警），显示为“未配置”。原因：{reason}",
     tabs: {
       readings: "近 1 小时读数",
@@ -196,6 +197,8 @@ const zhCN = {
       bat: "电池",
       rssi: "信号",
       flags: "标记",
+      flagNames: { anomaly: "数值异常", negative: "负值归零", clock: "时钟异常" },
+      deviceTime: "设备自身时间 {at}（不可信，按服务器接收时间记录）",
       empty: "最近 1 小时没有读数",
     },
     commands: {

@@ -4,11 +4,14 @@ import type { DeviceStatus } from "./websocket.ts";
 export interface LatestReading {
   sn: string;
   ts: number;
+  /** The newest trustworthy value: a reading whose value its error bits make meaningless (a sensor fault) does not replace it. */
   ppm: number;
   status: DeviceStatus;
   flags: number;
   bat?: number | undefined;
   rssi?: number | undefined;
+  /** Set when `ppm` is older than the reading at `ts` (whose value meant nothing): Unix seconds of the reading `ppm` comes from. */
+  ppm_ts?: number | undefined;
 }
 
 /** Why a device's presence changed: its online status, its will, a reading, or its silence. */

@@ -7,6 +7,8 @@ export const READING_FLAGS = {
   anomaly: 1,
   /** The calibrated value was below 0 and stored as 0 (a zero drifting negative hides leaks). */
   negative: 2,
+  /** The detector's own time was implausible (a clock reset to 1970, a modem never synced): stored at the receive time, its own kept in `device_ts`. */
+  clock: 4,
 } as const;
 export type ReadingFlag = keyof typeof READING_FLAGS;
 

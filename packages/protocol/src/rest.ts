@@ -109,6 +109,8 @@ export const DeviceSchema = DeviceFields.extend({
   boot: z.number().int().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
+  /** `GET /api/devices/{sn}` only: the device's last message the server refused, and why (null: none). */
+  last_refusal: z.object({ at: z.string(), reason: z.string() }).nullable().optional(),
 });
 export type Device = z.infer<typeof DeviceSchema>;
 
@@ -164,6 +166,8 @@ export const TelemetryPointSchema = z.object({
   rssi: z.number().nullable(),
   err: z.number(),
   flags: z.array(z.enum(flagNames)),
+  /** With the `clock` flag: the detector's own (implausible) time, Unix seconds; `ts` is when the server received it. */
+  device_ts: z.number().nullable().optional(),
 });
 export type TelemetryPoint = z.infer<typeof TelemetryPointSchema>;
 export const TelemetryListSchema = z.object({ data: z.array(TelemetryPointSchema) });
@@ -184,5 +188,7 @@ export const HealthSchema = z.object({
   broker: ServiceState,
   license: z.string(),
   dead_letters: z.number().int(),
+  /** Messages refused in the last 5 minutes: 30 or more make the status degraded. */
+  dead_letters_5min: z.number().int(),
 });
 export type Health = z.infer<typeof HealthSchema>;

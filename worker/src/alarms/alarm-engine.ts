@@ -2,6 +2,7 @@ import {
   compareKeys,
   evaluatePresence,
   evaluateReading,
+  evaluateRefusal,
   freshTrack,
   memoryFromOpenAlarms,
   reconcile,
@@ -97,6 +98,8 @@ export interface LateStats {
 export class AlarmEngine {
   private readonly devices = new Map<string, DeviceState>();
   private readonly loading = new Map<string, Promise<void>>();
+  /** Devices whose messages are being refused: since when, how many, the last reason (until one of their readings is stored). */
+  private readonly refusals = new Map<string, { since: number; count: number; reason: string }>();
   readonly channelCache: ChannelCache;
   readonly lateStats: LateStats = { replays: 0, readingsReplayed: 0, lateEpisodes: 0 };
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -128,12 +131,12 @@ export class AlarmEngine {
     return Object.values(this.devices.get(sn)?.memory.alarms ?? {});
   }
 
-  /** What the device's live status shows: a gas alarm outranks a fault. */
+  /** What the device's live status shows: a gas alarm outranks a fault (low power is a fault too: DOMAIN.md). */
   statusOf(sn: string): "alarm" | "fault" | null {
     const alarms = this.devices.get(sn)?.memory.alarms;
     if (!alarms) return null;
     if (alarms.HIGH?.conditionActive || alarms.LOW?.conditionActive) return "alarm";
-    if (alarms.FAULT?.conditionActive) return "fault";
+    if (alarms.FAULT?.conditionActive || alarms.LOW_BATTERY?.conditionActive) return "fault";
     return null;
   }
 
@@ -142,6 +145,7 @@ export class AlarmEngine {
     const bySn = new Map<string, TelemetryRow[]>();
     for (const row of rows) if (this.options.deviceOf(row.sn)) bySn.set(row.sn, [...(bySn.get(row.sn) ?? []), row]);
     if (bySn.size === 0) return;
+    for (const sn of bySn.keys()) this.refusals.delete(sn);
     await this.ensureLoaded([...bySn.keys()], new Set(rows.map(keyText)));
     const inOrder = new Map<string, TelemetryRow[]>();
     const late = new Map<string, TelemetryRow[]>();
@@ -173,6 +177,28 @@ export class AlarmEngine {
       // Maintenance often means a detector switched off: no OFFLINE alarm for it then.
       if (inhibited && !online) return { memory, events: [] };
       return evaluatePresence(memory, online, at, reason === "will" ? "offline (its will: the connection was lost)" : `offline (${reason})`);
+    });
+  }
+
+  /**
+   * Messages of a known device were refused. Refused for more than 3 report intervals with
+   * none of its readings stored meanwhile, it gets a FAULT saying so: an unreadable detector
+   * must not look like a silent one.
+   */
+  async refused(sn: string, at: number, reason: string, count: number): Promise<void> {
+    const device = this.options.deviceOf(sn);
+    if (!device) return;
+    const streak = this.refusals.get(sn) ?? { since: at, count: 0, reason };
+    streak.count += count;
+    streak.reason = reason;
+    this.refusals.set(sn, streak);
+    const forMs = at - streak.since;
+    if (forMs <= 3 * device.report_interval_s * 1000) return;
+    await this.ensureLoaded([sn], new Set());
+    const why = `messages refused for ${Math.round(forMs / 1000)} s (${streak.count}), the last: ${streak.reason}`;
+    await this.commit([sn], (_sn, memory) => {
+      const judged = evaluateRefusal(memory, at, why);
+      return { ...judged, episodes: changedEpisodes(memory, judged.memory) };
     });
   }
 
@@ -414,6 +440,7 @@ function readingOf(row: TelemetryRow): KeyedReading {
     at: row.ts * 1000, seq: row.seq, value: row.ppm, v_raw: row.v_raw, err: row.err,
     bat: row.bat === undefined || row.bat === null ? undefined : Number(Math.fround(row.bat).toPrecision(6)),
     anomaly: (row.flags & READING_FLAGS.anomaly) !== 0,
+    ...((row.flags & READING_FLAGS.clock) !== 0 && { clock: true }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { implausibleTimestamp } from "@mcs/core";
+import { implausibleTimestamp, MAX_READING_AGE_S } from "@mcs/core";
 import {
   AckSchema,
   MAX_READINGS_PER_MESSAGE,
@@ -13,9 +13,12 @@ import {
 import type { DeadLetter } from "@mcs/platform";
 import type { z } from "zod";
 
+/** A reading as stored: with `deviceTs` when the detector's own time was implausible (`ts` is then the receive time). */
+export type ParsedReading = Reading & { deviceTs?: number };
+
 /** What one MQTT message turned into: readings to store, and dead letters for what could not be. */
 export type ParsedMessage =
-  | { kind: "up"; sn: string; readings: Reading[]; dead: DeadLetter[] }
+  | { kind: "up"; sn: string; readings: ParsedReading[]; dead: DeadLetter[] }
   | { kind: "status"; sn: string; status: DeviceStatusMessage }
   | { kind: "ack"; sn: string; ack: AckMessage }
   | { kind: "dead"; dead: DeadLetter[] };
@@ -62,17 +65,35 @@ export function parseMessage(topic: string, payload: Buffer, nowMs: number): Par
       items.forEach((item, index) => {
         const where = Array.isArray(json) ? `reading ${index}: ` : "";
         const reading = ReadingSchema.safeParse(item);
-        if (!reading.success) {
-          refused.push(deadLetter(topic, sn, `${where}${describe(reading.error)}`, safeStringify(item)));
-          return;
-        }
-        const late = implausibleTimestamp(reading.data.ts, nowMs);
-        if (late) refused.push(deadLetter(topic, sn, `${where}${late}`, safeStringify(item)));
-        else readings.push(reading.data);
+        if (reading.success) readings.push(reading.data);
+        else refused.push(deadLetter(topic, sn, `${where}${describe(reading.error)}`, safeStringify(item)));
       });
-      return { kind, sn, readings, dead: refused };
+      return { kind, sn, readings: anchorWrongClocks(readings, nowMs), dead: refused };
     }
   }
+}
+
+/**
+ * A detector whose clock is wrong (reset to 1970 after a power loss, a modem that never
+ * synced) still measures gas: its readings are kept, never dropped, at the time the server
+ * received them, with its own time beside them. A message's readings keep their order and
+ * the detector's own spacing, ending at the receive time (one second apart where its clock
+ * ran backwards or spans more than the age a reading may have).
+ */
+export function anchorWrongClocks(readings: Reading[], nowMs: number): ParsedReading[] {
+  const wrong = readings.filter((reading) => implausibleTimestamp(reading.ts, nowMs) !== null);
+  if (wrong.length === 0) return readings;
+  const isWrong = new Set(wrong);
+  const nowS = Math.floor(nowMs / 1000);
+  const last = wrong[wrong.length - 1]!.ts;
+  const ordered = wrong.every((reading, i) => i === 0 || reading.ts > wrong[i - 1]!.ts) && last - wrong[0]!.ts < MAX_READING_AGE_S - 3600;
+  let position = 0;
+  return readings.map((reading) => {
+    if (!isWrong.has(reading)) return reading;
+    const ts = ordered ? nowS - (last - reading.ts) : nowS - (wrong.length - 1 - position);
+    position++;
+    return { ...reading, ts, deviceTs: reading.ts };
+  });
 }
 
 export function deadLetter(topic: string, sn: string | null, reason: string, body: string | Buffer): DeadLetter {

@@ -1,6 +1,6 @@
-import { calibrate } from "@mcs/core";
+import { calibrate, valueIsMeaningless } from "@mcs/core";
 import { cacheKeys, READING_FLAGS, type LatestReading } from "@mcs/protocol";
-import { createLogger, type Bus, type Cache, type Clock, type Db, type DeadLetter, type TelemetryRow, type TelemetryStore } from "@mcs/platform";
+import { alarmSettingsOf, createLogger, type Bus, type Cache, type Clock, type Db, type DeadLetter, type TelemetryRow, type TelemetryStore } from "@mcs/platform";
 import type { CalibrationCache } from "../calibration-cache.ts";
 import type { InboundMessage } from "../ingest/message-source.ts";
 import type { PresenceSignal } from "../presence/presence-tracker.ts";
@@ -23,6 +23,8 @@ export interface ProcessorOptions {
     readings(rows: readonly TelemetryRow[]): Promise<void>;
     /** `alarm` while a gas alarm's condition holds, `fault` while a fault's does, else null. */
     statusOf(sn: string): "alarm" | "fault" | null;
+    /** A message of a known device was refused (dead-lettered), with why. */
+    refused?(sn: string, at: number, reason: string, count: number): Promise<void>;
   };
   /** Hears, after each commit, which devices the batch heard from or lost (presence). */
   presence?: { observe(signals: readonly PresenceSignal[]): Promise<void> };
@@ -66,6 +68,8 @@ interface Batch {
 export class Processor {
   readonly stats: ProcessorStats = { received: 0, stored: 0, duplicates: 0, deadLetters: 0, batches: 0, failedCommits: 0 };
   private current: Batch = { messages: [], receivedAt: [], readings: 0 };
+  /** Each device's newest trustworthy value, shown while its readings' values mean nothing (a sensor fault). */
+  private readonly trusted = new Map<string, { ppm: number; ts: number }>();
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private stopping = false;
@@ -137,7 +141,7 @@ export class Processor {
     const dead = prepared.flatMap((p) => p.dead);
 
     const { stored, refused } = await this.store(rows, dead, prepared, batch.messages);
-    await this.judgeAlarms(rows);
+    await this.judgeAlarms(rows, dead, now);
     for (const message of batch.messages) message.ack();
     this.stats.batches++;
     this.stats.stored += stored;
@@ -164,7 +168,8 @@ export class Processor {
       const { ppm, mask } = calibrate(device, r.v_raw, r.temp);
       return {
         sn: parsed.sn, ts: r.ts, seq: r.seq, ppm, v_raw: r.v_raw, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi,
-        err: r.err, flags: mask, calib_version: device.calib_version,
+        err: r.err, flags: r.deviceTs === undefined ? mask : mask | READING_FLAGS.clock, calib_version: device.calib_version,
+        ...(r.deviceTs !== undefined && { device_ts: r.deviceTs }),
       };
     });
     return { rows, dead: parsed.dead };
@@ -237,10 +242,18 @@ export class Processor {
    * retried, and the broker keeps the readings until their alarms are written. A failure
    * of the alarm code itself is logged and ingest goes on: it must never stop storing.
    */
-  private async judgeAlarms(rows: TelemetryRow[]): Promise<void> {
-    if (!this.options.alarms || rows.length === 0) return;
+  private async judgeAlarms(rows: TelemetryRow[], dead: DeadLetter[], nowMs: number): Promise<void> {
+    if (!this.options.alarms) return;
     try {
-      await this.options.alarms.readings(rows);
+      if (rows.length > 0) await this.options.alarms.readings(rows);
+      // A known device whose messages are refused is not silent: it is unreadable (a FAULT after 3 report intervals).
+      const refusals = new Map<string, { count: number; reason: string }>();
+      for (const letter of dead) {
+        // A disabled device's messages are refused by the engineer's choice, not a fault of the device.
+        if (letter.sn === null || !this.options.calibrations.get(letter.sn)?.enabled) continue;
+        refusals.set(letter.sn, { count: (refusals.get(letter.sn)?.count ?? 0) + 1, reason: letter.reason });
+      }
+      for (const [sn, { count, reason }] of refusals) await this.options.alarms.refused?.(sn, nowMs, reason, count);
     } catch (error) {
       if (!(await this.databaseAnswers())) throw error;
       log.error({ err: error, readings: rows.length }, "alarm evaluation failed; the readings are stored");
@@ -256,16 +269,28 @@ export class Processor {
     }
   }
 
-  /** The newest reading of each device goes to the cache and the bus; both are best effort. */
+  /**
+   * The newest reading of each device goes to the cache and the bus; both are best effort. A
+   * reading whose value means nothing (sensor fault) shows the device's fault with its last
+   * trustworthy value, not the meaningless one.
+   */
   private async publishLatest(rows: TelemetryRow[]): Promise<void> {
     if (rows.length === 0) return;
     const latest = new Map<string, LatestReading>();
-    for (const row of rows) {
+    for (const row of [...rows].sort((a, b) => a.ts - b.ts || a.seq - b.seq)) {
+      const device = this.options.calibrations.get(row.sn);
+      const anomaly = (row.flags & READING_FLAGS.anomaly) !== 0;
+      const meaningless = device !== undefined && valueIsMeaningless(alarmSettingsOf(device), { value: row.ppm, v_raw: row.v_raw, err: row.err, anomaly });
+      if (!meaningless) this.trusted.set(row.sn, { ppm: row.ppm, ts: row.ts });
       const previous = latest.get(row.sn);
       if (previous && previous.ts > row.ts) continue;
-      const fault = row.err !== 0 || (row.flags & READING_FLAGS.anomaly) !== 0;
+      const fault = row.err !== 0 || anomaly;
       const status = this.options.alarms?.statusOf(row.sn) ?? (fault ? "fault" : "online");
-      latest.set(row.sn, { sn: row.sn, ts: row.ts, ppm: row.ppm, status, flags: row.flags, bat: row.bat, rssi: row.rssi });
+      const trusted = meaningless ? this.trusted.get(row.sn) : undefined;
+      latest.set(row.sn, {
+        sn: row.sn, ts: row.ts, ppm: trusted?.ppm ?? row.ppm, status, flags: row.flags, bat: row.bat, rssi: row.rssi,
+        ...(trusted && { ppm_ts: trusted.ts }),
+      });
     }
     const values = [...latest.values()];
     const entries = Object.fromEntries(values.map((v) => [v.sn, JSON.stringify(v)]));

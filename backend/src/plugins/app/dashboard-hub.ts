@@ -78,6 +78,8 @@ interface Loaded {
 }
 
 const GAS_TYPES = new Set<string>(["HIGH", "LOW"]);
+/** What the worker shows as `fault` (low power is a fault: DOMAIN.md). */
+const FAULT_TYPES = new Set<string>(["FAULT", "LOW_BATTERY"]);
 const ACTIVE_KINDS = new Set(["raised", "level_up", "condition_returned"]);
 const ALARM_STATES = new Set(["unacked", "acked", "cleared_unacked", "closed"]);
 
@@ -452,11 +454,11 @@ function applyAlarm(device: DeviceState, event: AlarmBusEvent): void {
     const active = ACTIVE_KINDS.has(event.kind) ? true : event.kind === "condition_cleared" ? false : (known?.active ?? true);
     device.alarms.set(event.id, { type: event.type, level: event.level, active });
   }
-  if (!GAS_TYPES.has(event.type) && event.type !== "FAULT") return;
+  if (!GAS_TYPES.has(event.type) && !FAULT_TYPES.has(event.type)) return;
   const holds = (types: (type: string) => boolean) => [...device.alarms.values()].some((alarm) => alarm.active && types(alarm.type));
   if (holds((type) => GAS_TYPES.has(type))) device.readingStatus = "alarm";
-  else if (holds((type) => type === "FAULT")) device.readingStatus = "fault";
-  else if ((device.readingStatus === "alarm" && GAS_TYPES.has(event.type)) || (device.readingStatus === "fault" && event.type === "FAULT")) device.readingStatus = "online";
+  else if (holds((type) => FAULT_TYPES.has(type))) device.readingStatus = "fault";
+  else if ((device.readingStatus === "alarm" && GAS_TYPES.has(event.type)) || (device.readingStatus === "fault" && FAULT_TYPES.has(event.type))) device.readingStatus = "online";
 }
 
 function isReading(value: unknown): value is { sn: string; ts: number; ppm: number; status: DeviceStatus } {

@@ -63,12 +63,12 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "/:sn",
-    { schema: { tags, security, summary: "One device with its live status", params: SnParamsSchema, response: { 200: DeviceSchema, ...errorResponses(400, 401, 404) } } },
+    { schema: { tags, security, summary: "One device with its live status, and its last refused message (why its messages are not stored)", params: SnParamsSchema, response: { 200: DeviceSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => {
       const { sn } = request.params;
-      const [record, live] = await Promise.all([app.devices.get(sn), app.liveState.one(sn)]);
+      const [record, live, refusal] = await Promise.all([app.devices.get(sn), app.liveState.one(sn), app.telemetry.lastDeadLetter(sn)]);
       if (!record) throw notFound(`no device ${sn}`);
-      return toDevice(record, live, app.clock.now());
+      return { ...toDevice(record, live, app.clock.now()), last_refusal: refusal };
     },
   );
 

@@ -17,6 +17,8 @@ export interface ReadingInput {
   bat?: number | undefined;
   /** The value was > 50000, stored with the anomaly flag. */
   anomaly: boolean;
+  /** The detector's own time was implausible: `at` is when the server received it. */
+  clock?: boolean | undefined;
 }
 
 /** A condition that holds now: the start of an episode and what it reached so far. */
@@ -52,6 +54,8 @@ export interface ConditionTrack {
   /** Consecutive samples without any fault, for FAULT's off-delay. */
   faultCleanRun: number;
   stuck: StuckRun;
+  /** The previous reading carried the detector's low-battery bit (0x08). */
+  batteryFlagged?: boolean;
   active: Partial<Record<ReadingAlarmType, ActiveCondition>>;
 }
 
@@ -85,7 +89,8 @@ export function stepConditions(track: ConditionTrack, settings: AlarmSettings, r
   const stuck = extendRun(track.stuck, reading.v_raw, settings.stuckSamples);
   const reasons = faultReasons(settings, reading, stuck);
   const fault = judgeFault(settings, track.faultCleanRun, track.active.FAULT !== undefined, reasons);
-  const next: ConditionTrack = { ...track, active: { ...track.active }, stuck, faultCleanRun: fault.cleanRun };
+  const batteryFlagged = (reading.err & 0x08) !== 0;
+  const next: ConditionTrack = { ...track, active: { ...track.active }, stuck, faultCleanRun: fault.cleanRun, batteryFlagged };
   const applied: AppliedVerdict[] = [];
   const ended: Episode[] = [];
 
@@ -118,19 +123,20 @@ export function stepConditions(track: ConditionTrack, settings: AlarmSettings, r
 
   feed("FAULT", fault.verdict, value);
   if (!reasons.some((reason) => reason.invalidatesValue)) {
-    const overRange = reasons.find((reason) => reason.overRange);
+    const beyond = { HIGH: reasons.find((reason) => reason.overRange), LOW: reasons.find((reason) => reason.underRange) };
     for (const [type, direction] of [["HIGH", "high"], ["LOW", "low"]] as const) {
       const judged = judgeGasLimits(type, settings, next[direction], next.active[type] !== undefined, value);
       next[direction] = judged.counters;
       let verdict = judged.verdict;
-      if (type === "HIGH" && overRange) {
-        const top = highestHighLevel(settings);
-        verdict = { kind: "active", level: verdict.kind === "active" && verdict.level > top ? verdict.level : top, reason: overRange.text };
+      const outOfRange = beyond[type];
+      if (outOfRange) {
+        const top = type === "HIGH" ? highestHighLevel(settings) : highestLowLevel(settings);
+        verdict = { kind: "active", level: verdict.kind === "active" && verdict.level > top ? verdict.level : top, reason: outOfRange.text };
       }
       feed(type, verdict, value);
     }
   }
-  feed("LOW_BATTERY", judgeBattery(settings.lowBatteryV, next.active.LOW_BATTERY !== undefined, reading.bat), reading.bat ?? null);
+  feed("LOW_BATTERY", judgeBattery(settings.lowBatteryV, next.active.LOW_BATTERY !== undefined, reading.bat, batteryFlagged, track.batteryFlagged ?? false), reading.bat ?? null);
   return { track: next, applied, ended };
 }
 
@@ -138,6 +144,11 @@ export function stepConditions(track: ConditionTrack, settings: AlarmSettings, r
 export function highestHighLevel(settings: AlarmSettings): AlarmLevel {
   if (settings.high2 !== null) return 2;
   return settings.high1 !== null ? 1 : 2;
+}
+
+/** The LOW level an under-range reading raises: level 2 when the device has one, else level 1. */
+export function highestLowLevel(settings: AlarmSettings): AlarmLevel {
+  return settings.low2 !== null ? 2 : 1;
 }
 
 /** Orders readings as they happened: by time, then by the device's counter. */

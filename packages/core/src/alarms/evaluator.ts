@@ -78,6 +78,21 @@ export function evaluatePresence(memory: DeviceAlarmMemory, online: boolean, at:
   return { memory: { ...memory, alarms: withAlarm(memory.alarms, "OFFLINE", alarm) }, events };
 }
 
+/**
+ * FAULT for a device whose messages are all refused (wrong schema after a firmware update,
+ * say): it is unreadable, not silent. The condition is the track's, so the next reading that
+ * can be judged ends it like any fault (after the off-delay's clean samples).
+ */
+export function evaluateRefusal(memory: DeviceAlarmMemory, at: number, reason: string): Evaluation {
+  if (memory.track.active.FAULT) return { memory, events: [] };
+  const track: ConditionTrack = {
+    ...memory.track, faultCleanRun: 0,
+    active: { ...memory.track.active, FAULT: { level: 1, since: at, sinceSeq: 0, value: null, peak: null, peakAt: at, reason } },
+  };
+  const { alarm, events } = transition(memory.alarms.FAULT ?? null, { kind: "condition", active: true, type: "FAULT", level: 1, at, value: null, reason }, false);
+  return { memory: { track, alarms: withAlarm(memory.alarms, "FAULT", alarm) }, events };
+}
+
 export function acknowledge(memory: DeviceAlarmMemory, type: AlarmType, at: number, by: string, comment: string): Evaluation {
   return answer(memory, type, { kind: "ack", at, by, comment });
 }

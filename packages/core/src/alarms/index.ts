@@ -7,3 +7,5 @@ export * from "./reconcile.ts";
 export * from "./presets.ts";
 export * from "./schedule.ts";
 export * from "./safe-defaults.ts";
+export * from "./error-bits.ts";
+export { valueIsMeaningless } from "./faults.ts";

@@ -23,16 +23,23 @@ function feedReadings(readings: ReadingInput[], alarmSettings = settings(), memo
 }
 
 describe("FAULT alarms", () => {
-  it("raises FAULT for err ≠ 0, naming the code in hex, and raises no HIGH from that reading", () => {
+  it("raises FAULT for a bit that makes the value meaningless, naming the code in hex and its meaning, and no HIGH from that reading", () => {
     const { perSample, memory } = feedReadings([reading(0, 30, { err: 4 })]);
     expect(perSample).toEqual([["FAULT raised"]]);
-    expect(memory.alarms.FAULT).toMatchObject({ level: 1, reason: "err 0x0004", state: "unacked" });
+    expect(memory.alarms.FAULT).toMatchObject({ level: 1, reason: "err 0x0004: under range (the zero is lost: the value cannot show a leak)", state: "unacked" });
     expect(memory.alarms.HIGH).toBeUndefined();
   });
 
-  it("raises the HIGH from the next clean reading, and clears the FAULT", () => {
-    const { perSample } = feedReadings([reading(0, 30, { err: 0x12 }), reading(1, 30)]);
+  it("raises the HIGH from the next clean reading after a sensor fault, and clears the FAULT", () => {
+    const { perSample } = feedReadings([reading(0, 30, { err: 0x01 }), reading(1, 30)]);
     expect(perSample).toEqual([["FAULT raised"], ["FAULT condition_cleared", "HIGH raised"]]);
+  });
+
+  it("judges the gas beside a bit that does not make the value meaningless: over range raises the HIGH at its highest level at once", () => {
+    const { perSample, memory } = feedReadings([reading(0, 12, { err: 0x12 })]);
+    expect(perSample).toEqual([["FAULT raised", "HIGH raised"]]);
+    expect(memory.alarms.HIGH).toMatchObject({ level: 2, reason: "err 0x0002: over range" });
+    expect(memory.alarms.FAULT?.reason).toBe("err 0x0002: over range; err 0x0010: temperature out of spec");
   });
 
   it("does not clear an existing HIGH from a faulted reading that says 0", () => {
@@ -79,7 +86,7 @@ describe("FAULT alarms", () => {
 
   it("lists every fault of a reading in its reason", () => {
     const { memory } = feedReadings([reading(0, 60_000, { err: 2, anomaly: true })], settings({ rangeMax: 100 }));
-    expect(memory.alarms.FAULT?.reason).toBe("err 0x0002; anomaly: value 60000 > 50000; over-range: value 60000 > range max 100");
+    expect(memory.alarms.FAULT?.reason).toBe("err 0x0002: over range; anomaly: value 60000 > 50000; over-range: value 60000 > range max 100");
   });
 
   it("clears after offDelaySamples clean readings", () => {

@@ -434,6 +434,15 @@ export const migrations: Migration[] = [
       }
     },
   },
+  {
+    version: 11,
+    name: "readings with a wrong clock kept, refusals per device",
+    up: `
+      -- A reading whose own time is implausible is stored at its receive time; its own time is kept here.
+      ALTER TABLE telemetry ADD COLUMN device_ts bigint;
+      -- A device's last refusal (its page shows why its messages are not stored).
+      CREATE INDEX dead_letters_sn ON dead_letters (sn, id)`,
+  },
 ];
 
 /**

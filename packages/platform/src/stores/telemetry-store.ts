@@ -16,6 +16,8 @@ export interface TelemetryRow {
   err: number;
   flags: number;
   calib_version: number;
+  /** With the `clock` flag: the detector's own time (Unix seconds); `ts` is then the receive time. */
+  device_ts?: number | undefined;
 }
 
 /** One point of a trend: a reading (min = max = avg) or a bucket's start with its min, max and mean. */
@@ -41,11 +43,11 @@ const INSERT_BATCH = `
     INSERT INTO dead_letters (topic, sn, reason, payload)
     SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[])
   ), stored AS (
-    INSERT INTO telemetry (sn, ts, seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version)
-    SELECT sn, to_timestamp(ts), seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version
+    INSERT INTO telemetry (sn, ts, seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version, device_ts)
+    SELECT sn, to_timestamp(ts), seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version, device_ts
     FROM unnest($1::text[], $2::float8[], $3::int[], $4::float8[], $5::float8[], $6::real[], $7::real[], $8::real[],
-                $9::smallint[], $10::int[], $11::smallint[], $12::int[])
-      AS u(sn, ts, seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version)
+                $9::smallint[], $10::int[], $11::smallint[], $12::int[], $17::bigint[])
+      AS u(sn, ts, seq, ppm, v_raw, temp, humi, bat, rssi, err, flags, calib_version, device_ts)
     ON CONFLICT (sn, ts, seq) DO NOTHING
     RETURNING 1
   )
@@ -71,22 +73,23 @@ export class TelemetryStore {
     const [result] = await this.db.query<{ stored: number }>(INSERT_BATCH, [
       column("sn"), column("ts"), column("seq"), column("ppm"), column("v_raw"), real("temp"), real("humi"),
       real("bat"), column("rssi"), column("err"), column("flags"), column("calib_version"),
-      dead("topic"), dead("sn"), dead("reason"), dead("payload"),
+      dead("topic"), dead("sn"), dead("reason"), dead("payload"), column("device_ts"),
     ]);
     return result?.stored ?? 0;
   }
 
   /** One device's readings in [from, to), oldest first. */
   async range(sn: string, from: Date, to: Date, limit: number, on: Queryable = this.db): Promise<TelemetryPoint[]> {
-    const rows = await on.query<Omit<TelemetryPoint, "flags"> & { flags: number }>(
+    const rows = await on.query<Omit<TelemetryPoint, "flags" | "device_ts"> & { flags: number; device_ts: number | null }>(
       `SELECT extract(epoch FROM ts)::float8 AS ts, ppm, v_raw,
               temp::numeric::float8 AS temp, humi::numeric::float8 AS humi, bat::numeric::float8 AS bat,
-              rssi::float8 AS rssi, err, flags
+              rssi::float8 AS rssi, err, flags, device_ts::float8 AS device_ts
        FROM telemetry WHERE sn = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz
        ORDER BY ts, seq LIMIT $4`,
       [sn, from.toISOString(), to.toISOString(), limit],
     );
-    return rows.map((row) => ({ ...row, flags: maskToFlags(row.flags) }));
+    // The detector's own time only where it was wrong (the `clock` flag).
+    return rows.map(({ device_ts, ...row }) => ({ ...row, flags: maskToFlags(row.flags), ...(device_ts !== null && { device_ts }) }));
   }
 
   /**
@@ -146,6 +149,18 @@ export class TelemetryStore {
       [sn, limit],
     );
     return rows.map((row) => ({ ts: Number(row.ts), seq: Number(row.seq) }));
+  }
+
+  /** Dead letters of the last `seconds` (by the database's clock, which stamps them): a high rate means devices the platform cannot read. */
+  async countRecentDeadLetters(seconds: number): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dead_letters WHERE received_at >= now() - make_interval(secs => $1)`, [seconds]);
+    return row?.n ?? 0;
+  }
+
+  /** Why the device's last refused message was refused, and when; null if none was. */
+  async lastDeadLetter(sn: string): Promise<{ at: string; reason: string } | null> {
+    const [row] = await this.db.query<{ received_at: string; reason: string }>(`SELECT received_at, reason FROM dead_letters WHERE sn = $1 ORDER BY id DESC LIMIT 1`, [sn]);
+    return row ? { at: new Date(row.received_at).toISOString(), reason: row.reason } : null;
   }
 
   async countDeadLetters(): Promise<number> {
