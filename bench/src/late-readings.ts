@@ -38,7 +38,7 @@ const clock = { now: () => Date.now() };
 const engine = new AlarmEngine({
   alarms, channels: new ChannelStore(db), bus, clock, deviceOf: (sn) => calibrations.get(sn),
   readingsAfter: (sn, after) => telemetry.readingsAfter(sn, after),
-  newestKeys: (sn, limit) => telemetry.newestKeys(sn, limit),
+  newestKeys: (sns, limits) => telemetry.newestKeys(sns, limits),
   alarmHistory: (sn) => devices.alarmHistory(sn),
 });
 await engine.start();

@@ -80,7 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const alarms = new AlarmEngine({
     alarms: alarmStore, channels: new ChannelStore(options.db), bus: options.bus, clock, deviceOf: (sn) => calibrations.get(sn),
     readingsAfter: (sn, after) => telemetry.readingsAfter(sn, after),
-    newestKeys: (sn, limit) => telemetry.newestKeys(sn, limit),
+    newestKeys: (sns, limits) => telemetry.newestKeys(sns, limits),
     alarmHistory: (sn) => devices.alarmHistory(sn),
   });
   await alarms.start();

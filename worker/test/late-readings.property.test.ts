@@ -108,7 +108,7 @@ describe.each([
     const engine = new AlarmEngine({
       alarms, channels: new ChannelStore(ports.db), bus: ports.bus, clock, deviceOf: (which) => (which === sn ? device : undefined),
       readingsAfter: (which, after) => telemetry.readingsAfter(which, after),
-      newestKeys: (which, limit) => telemetry.newestKeys(which, limit),
+      newestKeys: (sns, limits) => telemetry.newestKeys(sns, limits),
       alarmHistory: (which) => devices.alarmHistory(which),
     });
     return engine;

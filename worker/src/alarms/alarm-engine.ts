@@ -56,8 +56,8 @@ export interface AlarmEngineOptions {
   deviceOf(sn: string): DeviceCalibration | undefined;
   /** The device's stored readings after a key, oldest first (what a replay judges again). */
   readingsAfter(sn: string, after: { ts: number; seq: number } | null): Promise<TelemetryRow[]>;
-  /** The keys of the device's newest stored readings, newest first. */
-  newestKeys(sn: string, limit: number): Promise<{ ts: number; seq: number }[]>;
+  /** The keys of each device's newest stored readings (as many as its limit), newest first. */
+  newestKeys(sns: readonly string[], limits: readonly number[]): Promise<Map<string, { ts: number; seq: number }[]>>;
   /** The device's alarm settings and maintenance periods over time. */
   alarmHistory(sn: string): Promise<DeviceAlarmHistory>;
 }
@@ -72,7 +72,7 @@ interface DeviceState {
   memory: DeviceAlarmMemory;
   /** The newest reading judged (null: none yet): an older one is late. */
   mark: Key | null;
-  recent: Set<string>;
+  recent: RecentKeys;
   /** Reading time of the newest checkpoint written. */
   checkpointAt: number;
 }
@@ -143,25 +143,34 @@ export class AlarmEngine {
   /** Judges a committed batch's readings. Throws if the database refuses (the batch is retried). */
   async readings(rows: readonly TelemetryRow[]): Promise<void> {
     const bySn = new Map<string, TelemetryRow[]>();
-    for (const row of rows) if (this.options.deviceOf(row.sn)) bySn.set(row.sn, [...(bySn.get(row.sn) ?? []), row]);
+    for (const row of rows) {
+      const list = bySn.get(row.sn);
+      if (list) list.push(row);
+      else if (this.options.deviceOf(row.sn)) bySn.set(row.sn, [row]);
+    }
     if (bySn.size === 0) return;
     for (const sn of bySn.keys()) this.refusals.delete(sn);
-    await this.ensureLoaded([...bySn.keys()], new Set(rows.map(keyText)));
+    const unloaded = [...bySn.keys()].filter((sn) => !this.devices.has(sn));
+    if (unloaded.length > 0) await this.ensureLoaded(unloaded, rows);
     const inOrder = new Map<string, TelemetryRow[]>();
     const late = new Map<string, TelemetryRow[]>();
     for (const [sn, list] of bySn) {
       const state = this.devices.get(sn)!;
       let mark = state.mark;
-      for (const row of [...list].sort(byKey)) {
+      if (!isSorted(list)) list.sort(byKey);
+      const fresh: TelemetryRow[] = [];
+      const older: TelemetryRow[] = [];
+      for (const row of list) {
         const key = keyOf(row);
-        if (state.recent.has(keyText(row))) continue; // a resend: stored once, judged once
         if (mark === null || compareKeys(key, mark) > 0) {
-          inOrder.set(sn, [...(inOrder.get(sn) ?? []), row]);
+          fresh.push(row);
           mark = key;
-        } else {
-          late.set(sn, [...(late.get(sn) ?? []), row]);
+        } else if (!state.recent.has(row.ts, row.seq)) {
+          older.push(row); // a resend of one of the last judged is stored once, judged once
         }
       }
+      if (fresh.length > 0) inOrder.set(sn, fresh);
+      if (older.length > 0) late.set(sn, older);
     }
     if (inOrder.size > 0) await this.judgeInOrder(inOrder);
     for (const [sn, list] of late) await this.judgeLate(sn, list);
@@ -171,7 +180,7 @@ export class AlarmEngine {
   async presence(sn: string, online: boolean, at: number, reason: string): Promise<void> {
     const device = this.options.deviceOf(sn);
     if (!device) return;
-    await this.ensureLoaded([sn], new Set());
+    await this.ensureLoaded([sn], []);
     const inhibited = (device.inhibit_until_ms ?? 0) > this.options.clock.now();
     await this.commit([sn], (_sn, memory) => {
       // Maintenance often means a detector switched off: no OFFLINE alarm for it then.
@@ -194,7 +203,7 @@ export class AlarmEngine {
     this.refusals.set(sn, streak);
     const forMs = at - streak.since;
     if (forMs <= 3 * device.report_interval_s * 1000) return;
-    await this.ensureLoaded([sn], new Set());
+    await this.ensureLoaded([sn], []);
     const why = `messages refused for ${Math.round(forMs / 1000)} s (${streak.count}), the last: ${streak.reason}`;
     await this.commit([sn], (_sn, memory) => {
       const judged = evaluateRefusal(memory, at, why);
@@ -293,34 +302,47 @@ export class AlarmEngine {
     return { at, seq: -1, track: trackFromEpisodes(await this.options.alarms.episodesSince(sn, at), at) };
   }
 
-  /** Brings devices into memory once: the last checkpoint and the readings after it, judged and reconciled (a crash may have left some unjudged). */
-  private async ensureLoaded(sns: string[], batchKeys: Set<string>): Promise<void> {
-    await Promise.all(
-      sns.filter((sn) => !this.devices.has(sn)).map((sn) => {
-        let pending = this.loading.get(sn);
-        if (!pending) {
-          pending = this.load(sn, batchKeys).finally(() => this.loading.delete(sn));
-          this.loading.set(sn, pending);
-        }
-        return pending;
-      }),
-    );
+  /**
+   * Brings devices into memory once, those of one batch together (a few queries, not a few
+   * per device): each one's open alarms, newest checkpoint and newest stored reading; where
+   * readings were stored after the checkpoint (a restart), they are judged and reconciled (a
+   * crash between the readings' commit and their alarms' leaves nothing unjudged).
+   */
+  private async ensureLoaded(sns: string[], batch: readonly TelemetryRow[]): Promise<void> {
+    const missing = sns.filter((sn) => !this.devices.has(sn) && !this.loading.has(sn));
+    if (missing.length > 0) {
+      const pending = this.load(missing, batch).finally(() => {
+        for (const sn of missing) this.loading.delete(sn);
+      });
+      for (const sn of missing) this.loading.set(sn, pending);
+    }
+    await Promise.all(sns.map((sn) => this.loading.get(sn)));
   }
 
-  private async load(sn: string, batchKeys: Set<string>): Promise<void> {
-    const open = await this.options.alarms.open([sn]);
-    const memory = memoryFromOpenAlarms(open.get(sn) ?? []);
-    const checkpoint = await this.options.alarms.checkpointBefore(sn);
-    // The newest stored reading not of this batch is the mark: the batch itself is judged next.
-    const newest = (await this.options.newestKeys(sn, Math.min(batchKeys.size + 1, 10_000))).find((key) => !batchKeys.has(`${key.ts * 1000}:${key.seq}`));
-    const mark = newest ? { at: newest.ts * 1000, seq: newest.seq } : null;
-    const state: DeviceState = { memory, mark, recent: new Set(), checkpointAt: checkpoint?.at ?? Number.NEGATIVE_INFINITY };
-    if (checkpoint && mark && compareKeys(mark, checkpoint) > 0) {
-      this.devices.set(sn, state);
-      await this.rejudge(sn, { at: checkpoint.at, seq: checkpoint.seq + 1 }, state, [], batchKeys);
-    } else {
+  private async load(sns: string[], batch: readonly TelemetryRow[]): Promise<void> {
+    const wanted = new Set(sns);
+    const batchKeys = new Set<string>();
+    const inBatch = new Map<string, number>();
+    for (const row of batch) {
+      if (!wanted.has(row.sn)) continue;
+      batchKeys.add(keyText(row));
+      inBatch.set(row.sn, (inBatch.get(row.sn) ?? 0) + 1);
+    }
+    const [open, checkpoints, newest] = await Promise.all([
+      this.options.alarms.open(sns),
+      this.options.alarms.latestCheckpoints(sns),
+      // The newest stored reading not of this batch is the mark: the batch itself is judged next.
+      this.options.newestKeys(sns, sns.map((sn) => (inBatch.get(sn) ?? 0) + 1)),
+    ]);
+    for (const sn of sns) {
+      const memory = memoryFromOpenAlarms(open.get(sn) ?? []);
+      const checkpoint = checkpoints.get(sn) ?? null;
+      const key = (newest.get(sn) ?? []).find((candidate) => !batchKeys.has(`${candidate.ts * 1000}:${candidate.seq}`));
+      const mark = key ? { at: key.ts * 1000, seq: key.seq } : null;
+      const state: DeviceState = { memory, mark, recent: new RecentKeys(RECENT_KEYS), checkpointAt: checkpoint?.at ?? Number.NEGATIVE_INFINITY };
       if (checkpoint) state.memory = { ...memory, track: checkpoint.track };
       this.devices.set(sn, state);
+      if (checkpoint && mark && compareKeys(mark, checkpoint) > 0) await this.rejudge(sn, { at: checkpoint.at, seq: checkpoint.seq + 1 }, state, [], batchKeys);
     }
   }
 
@@ -453,10 +475,38 @@ function keyText(row: TelemetryRow): string {
 }
 
 function byKey(a: TelemetryRow, b: TelemetryRow): number {
-  return compareKeys(keyOf(a), keyOf(b));
+  return a.ts - b.ts || a.seq - b.seq;
+}
+
+function isSorted(rows: readonly TelemetryRow[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (byKey(rows[i - 1]!, rows[i]!) > 0) return false;
+  return true;
 }
 
 function remember(state: DeviceState, row: TelemetryRow): void {
-  state.recent.add(keyText(row));
-  if (state.recent.size > RECENT_KEYS) state.recent.delete(state.recent.values().next().value!);
+  state.recent.add(row.ts, row.seq);
+}
+
+/** The keys of a device's last judged readings, in a ring: on the hot path, one write and no allocation per reading. */
+class RecentKeys {
+  private readonly ts: Float64Array;
+  private readonly seq: Float64Array;
+  private next = 0;
+
+  constructor(size: number) {
+    this.ts = new Float64Array(size).fill(Number.NaN);
+    this.seq = new Float64Array(size);
+  }
+
+  add(ts: number, seq: number): void {
+    this.ts[this.next] = ts;
+    this.seq[this.next] = seq;
+    this.next = (this.next + 1) % this.ts.length;
+  }
+
+  /** Only asked of a reading older than the newest judged (rare): a scan is cheap enough. */
+  has(ts: number, seq: number): boolean {
+    for (let i = 0; i < this.ts.length; i++) if (this.ts[i] === ts && this.seq[i] === seq) return true;
+    return false;
+  }
 }

@@ -81,8 +81,8 @@ export function parseMessage(topic: string, payload: Buffer, nowMs: number): Par
  * ran backwards or spans more than the age a reading may have).
  */
 export function anchorWrongClocks(readings: Reading[], nowMs: number): ParsedReading[] {
+  if (readings.every((reading) => implausibleTimestamp(reading.ts, nowMs) === null)) return readings;
   const wrong = readings.filter((reading) => implausibleTimestamp(reading.ts, nowMs) !== null);
-  if (wrong.length === 0) return readings;
   const isWrong = new Set(wrong);
   const nowS = Math.floor(nowMs / 1000);
   const last = wrong[wrong.length - 1]!.ts;

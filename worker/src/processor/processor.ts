@@ -277,13 +277,14 @@ export class Processor {
   private async publishLatest(rows: TelemetryRow[]): Promise<void> {
     if (rows.length === 0) return;
     const latest = new Map<string, LatestReading>();
-    for (const row of [...rows].sort((a, b) => a.ts - b.ts || a.seq - b.seq)) {
-      const device = this.options.calibrations.get(row.sn);
+    for (const row of rows) {
       const anomaly = (row.flags & READING_FLAGS.anomaly) !== 0;
+      // Only an error bit or an anomaly can make a value meaningless: the settings are looked at only then.
+      const device = row.err !== 0 || anomaly ? this.options.calibrations.get(row.sn) : undefined;
       const meaningless = device !== undefined && valueIsMeaningless(alarmSettingsOf(device), { value: row.ppm, v_raw: row.v_raw, err: row.err, anomaly });
-      if (!meaningless) this.trusted.set(row.sn, { ppm: row.ppm, ts: row.ts });
       const previous = latest.get(row.sn);
       if (previous && previous.ts > row.ts) continue;
+      if (!meaningless && row.ts >= (this.trusted.get(row.sn)?.ts ?? Number.NEGATIVE_INFINITY)) this.trusted.set(row.sn, { ppm: row.ppm, ts: row.ts });
       const fault = row.err !== 0 || anomaly;
       const status = this.options.alarms?.statusOf(row.sn) ?? (fault ? "fault" : "online");
       const trusted = meaningless ? this.trusted.get(row.sn) : undefined;

@@ -34,6 +34,7 @@ const KNOWN = ERROR_BITS.reduce((mask, bit) => mask | bit.bit, 0);
 
 /** The bits set in `err`, each with its meaning; a bit nobody documented is a fault that does not invalidate the value. */
 export function decodeErrorBits(err: number): ErrorBit[] {
+  if (err === 0) return [];
   const bits = ERROR_BITS.filter((bit) => (err & bit.bit) !== 0);
   const unknown = err & ~KNOWN;
   if (unknown !== 0) bits.push({ bit: unknown, name: `unknown bits 0x${hex(unknown)}`, effect: "fault" });

@@ -265,6 +265,15 @@ export class AlarmStore {
     return row ? { at: new Date(row.ts).getTime(), seq: row.seq, track: typeof row.track === "string" ? JSON.parse(row.track) : row.track } : null;
   }
 
+  /** Each device's newest checkpoint. */
+  async latestCheckpoints(sns: readonly string[]): Promise<Map<string, TrackCheckpointRow>> {
+    const rows = await this.db.query<{ sn: string; ts: string; seq: number; track: ConditionTrack | string }>(
+      `SELECT DISTINCT ON (sn) sn, ts, seq, track FROM alarm_checkpoints WHERE sn = ANY($1::text[]) ORDER BY sn, ts DESC, seq DESC`,
+      [sns],
+    );
+    return new Map(rows.map((row) => [row.sn, { at: new Date(row.ts).getTime(), seq: row.seq, track: typeof row.track === "string" ? JSON.parse(row.track) : row.track }]));
+  }
+
   /** Checkpoints are for judging late readings, which may be 30 days old at most. */
   async pruneCheckpoints(beforeMs: number): Promise<void> {
     await this.db.query(`DELETE FROM alarm_checkpoints WHERE ts < $1::timestamptz`, [iso(beforeMs)]);

@@ -142,13 +142,23 @@ export class TelemetryStore {
     }));
   }
 
-  /** The keys (ts in Unix seconds, seq) of a device's newest readings, newest first. */
-  async newestKeys(sn: string, limit: number): Promise<{ ts: number; seq: number }[]> {
-    const rows = await this.db.query<{ ts: number; seq: number }>(
-      `SELECT extract(epoch FROM ts)::float8 AS ts, seq FROM telemetry WHERE sn = $1 ORDER BY ts DESC, seq DESC LIMIT $2`,
-      [sn, limit],
+  /** The keys (ts in Unix seconds, seq) of each device's newest readings, as many as its limit, newest first. */
+  async newestKeys(sns: readonly string[], limits: readonly number[]): Promise<Map<string, { ts: number; seq: number }[]>> {
+    const rows = await this.db.query<{ sn: string; ts: number; seq: number }>(
+      `SELECT d.sn, extract(epoch FROM k.ts)::float8 AS ts, k.seq
+       FROM unnest($1::text[], $2::int[]) AS d(sn, n)
+       CROSS JOIN LATERAL (SELECT ts, seq FROM telemetry WHERE telemetry.sn = d.sn ORDER BY ts DESC, seq DESC LIMIT d.n) k
+       ORDER BY d.sn, k.ts DESC, k.seq DESC`,
+      [sns, limits],
     );
-    return rows.map((row) => ({ ts: Number(row.ts), seq: Number(row.seq) }));
+    const keys = new Map<string, { ts: number; seq: number }[]>();
+    for (const row of rows) {
+      const key = { ts: Number(row.ts), seq: Number(row.seq) };
+      const list = keys.get(row.sn);
+      if (list) list.push(key);
+      else keys.set(row.sn, [key]);
+    }
+    return keys;
   }
 
   /** Dead letters of the last `seconds` (by the database's clock, which stamps them): a high rate means devices the platform cannot read. */
