@@ -1,23 +1,12 @@
 import { presetFor, type AlarmSettings } from "@mcs/core";
+import type { DeviceRecord } from "../stores/device-store.ts";
 
 /** The device columns the alarm engine reads. */
-export interface DeviceAlarmColumns {
-  gas: string;
-  unit: string;
-  high_limit: number | null;
-  high_limit_2: number | null;
-  low_limit: number | null;
-  low_limit_2: number | null;
-  deadband: number;
-  on_delay_samples: number;
-  off_delay_samples: number;
-  latching: boolean;
-  low_battery_v: number | null;
-  stuck_samples: number | null;
-  range_max: number | null;
-  monitor_only: boolean;
-  monitor_reason: string | null;
-}
+export type DeviceAlarmColumns = Pick<
+  DeviceRecord,
+  | "gas" | "unit" | "high_limit" | "high_limit_2" | "low_limit" | "low_limit_2" | "deadband" | "on_delay_samples" | "off_delay_samples"
+  | "latching" | "low_battery_v" | "stuck_samples" | "range_max" | "monitor_only" | "monitor_reason"
+>;
 
 /**
  * A device's alarm settings as the engine reads them. Over range is judged with the preset's
