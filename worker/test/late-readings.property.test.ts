@@ -53,8 +53,8 @@ const settings: fc.Arbitrary<Settings> = fc.record({
  */
 const history = fc
   .record({
-    readings: fc.array(reading, { minLength: 1, maxLength: 36 }),
-    cuts: fc.array(fc.nat(), { maxLength: 6 }),
+    readings: fc.array(reading, { minLength: 4, maxLength: 36 }),
+    cuts: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }),
     backlog: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
     delay: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 7, maxLength: 7 }),
     resends: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 4 }),

@@ -132,6 +132,9 @@ describe.each(MODES)("device presence (%s mode)", (mode) => {
   it("counts a device with a wrong clock as heard: its readings are kept (ts 12, 1970), it is online while it talks", async () => {
     await push(first(), "mcs/PR-E/up", { ts: 12, seq: 1, v_raw: 1 });
     expect(await presence.one("PR-E")).toMatchObject({ state: { online: true, reason: "reading" } });
+    // Gone again (its will), so the silence sweeps of the tests below do not count it.
+    await push(first(), "mcs/PR-E/status", { online: false });
+    await expect.poll(async () => (await presence.one("PR-E")).state?.online).toBe(false);
   });
 
   it("dead-letters a status message of an unknown device", async () => {
@@ -169,6 +172,7 @@ describe.each(MODES)("device presence (%s mode)", (mode) => {
       clock.advance(100);
       const before = eventsOf("PR-C").length;
       await Promise.all([push(first(), "mcs/PR-C/up", reading(3)), push(second(), "mcs/PR-C/up", reading(4))]);
+      await settle(); // their "online" announcements are not the sweeps'
       clock.advance(31_000);
       const sweptFrom = events.length;
       const changed = await Promise.all([worker.presence.sweep(), other.presence.sweep()]);
