@@ -261,6 +261,7 @@ describe("the embedded MQTT broker", () => {
     expect(own.aedes.closed).toBe(true);
     expect(own.connectedClients()).toBe(0);
     await expect(device("A001", { connectTimeout: 2_000 }, own.port)).rejects.toThrow();
-    await expect.poll(() => ({ tcp: tcpHandles(), timers: timers() })).toEqual(before);
+    // Nothing of the broker's left: no more handles than before (a timer of something else may end meanwhile).
+    await expect.poll(() => tcpHandles() <= before.tcp && timers() <= before.timers).toBe(true);
   });
 });
