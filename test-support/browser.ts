@@ -1,6 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { inject } from "vitest";
+import { requireBuiltFrontend } from "../frontend/scripts/build-if-stale.ts";
 
 /** Debian's Chromium (`apt-get install -y chromium fonts-wqy-microhei`); never a downloaded one. */
 export const CHROMIUM_PATH = process.env.MCS_CHROMIUM ?? "/usr/bin/chromium";
@@ -38,4 +40,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * For a test that drives the built site: throws when `frontend/dist` is missing, with the
+ * global set-up's build error if it had one.
+ */
+export function requireBuiltSite(): void {
+  requireBuiltFrontend(inject("frontendBuildError"));
 }

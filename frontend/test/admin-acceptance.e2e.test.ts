@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { loadConfig } from "@mcs/platform";
 import type { Device, Floorplan } from "@mcs/protocol";
 import { startServer, type Server } from "../../server/src/server.ts";
-import { launchBrowser, screenshot } from "../../test-support/browser.ts";
-import { buildFrontendIfStale } from "../scripts/build-if-stale.ts";
+import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
+import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
 
 const ADMIN_PASSWORD = "Acceptance-admin-2301";
 const OPERATOR_PASSWORD = "Watch-the-plant-7731";
@@ -47,8 +47,8 @@ describe("admin site acceptance: the whole stack, in a real browser", () => {
   let lastTs = 0;
   const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    await buildFrontendIfStale({ quiet: true });
+  beforeAllOrFail(async () => {
+    requireBuiltSite();
     dir = mkdtempSync(join(tmpdir(), "mcs-admin-acceptance-"));
     [server, browser] = await Promise.all([
       startServer(loadConfig({

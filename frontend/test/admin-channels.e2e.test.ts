@@ -1,13 +1,13 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { systemClock } from "@mcs/platform";
 import type { ChannelView, Role } from "@mcs/protocol";
 import { buildTestApp, PASSWORD, type TestApp } from "../../backend/test/helper.ts";
-import { launchBrowser, screenshot } from "../../test-support/browser.ts";
-import { buildFrontendIfStale } from "../scripts/build-if-stale.ts";
+import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
+import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
 
 const SECRET = "wh-secret-4f1c9a7e-never-shown";
 
@@ -29,8 +29,8 @@ describe("admin site: alarm channels, in a real browser", () => {
   const answers: string[] = [];
   const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    await buildFrontendIfStale({ quiet: true });
+  beforeAllOrFail(async () => {
+    requireBuiltSite();
     [t, browser] = await Promise.all([buildTestApp("services", { clock: systemClock }), launchBrowser()]);
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { PresenceStore, systemClock, TelemetryStore } from "@mcs/platform";
 import type { Device, Role } from "@mcs/protocol";
 import { buildTestApp, PASSWORD, type TestApp } from "../../backend/test/helper.ts";
-import { launchBrowser, screenshot } from "../../test-support/browser.ts";
-import { buildFrontendIfStale } from "../scripts/build-if-stale.ts";
+import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
+import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
 
 const SN = "E2E-CH4-01";
 /** Registered with its limits left to the H2S preset (GBZ 2.1: 7 / 14 ppm), level 1 given. */
@@ -26,8 +26,8 @@ describe("admin site: devices, in a real browser", () => {
   /** Script errors and refused resources (CSP); failed API calls are the tests' business. */
   const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    await buildFrontendIfStale({ quiet: true });
+  beforeAllOrFail(async () => {
+    requireBuiltSite();
     [t, browser] = await Promise.all([buildTestApp("services", { clock: systemClock }), launchBrowser()]);
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     const address = t.app.server.address();

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Download, Locator, Page } from "playwright-core";
 import { systemClock } from "@mcs/platform";
 import type { Device, Role, Settings } from "@mcs/protocol";
 import { buildTestApp, PASSWORD, type TestApp } from "../../backend/test/helper.ts";
-import { launchBrowser, screenshot } from "../../test-support/browser.ts";
-import { buildFrontendIfStale } from "../scripts/build-if-stale.ts";
+import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
+import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
 
 /** The engineer the admin creates, with the passwords it goes through. */
 const ENGINEER = "wang.gong";
@@ -34,8 +34,8 @@ describe("admin site: people, audit log, settings, import, calibration and maint
   /** Script errors and refused resources (CSP); failed API calls are the tests' business. */
   const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    await buildFrontendIfStale({ quiet: true });
+  beforeAllOrFail(async () => {
+    requireBuiltSite();
     [t, browser] = await Promise.all([buildTestApp("services", { clock: systemClock }), launchBrowser()]);
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     const address = t.app.server.address();

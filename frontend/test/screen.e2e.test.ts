@@ -3,13 +3,13 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { loadConfig } from "@mcs/platform";
 import type { Alarm, Floorplan, Trend } from "@mcs/protocol";
 import { startServer, type Server } from "../../server/src/server.ts";
-import { launchBrowser, screenshot } from "../../test-support/browser.ts";
-import { buildFrontendIfStale } from "../scripts/build-if-stale.ts";
+import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
+import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
 import { shortTime } from "../src/pages/screen/time.ts";
 
 const ADMIN_PASSWORD = "Big-screen-admin-6001";
@@ -61,8 +61,8 @@ describe("the big screen (issue 6): the plant live on a control-room TV", () => 
   /** Every TCP connection of the HTTP listener, upgraded WebSockets included: cut them to simulate a lost backend. */
   const sockets = new Set<Socket>();
 
-  beforeAll(async () => {
-    await buildFrontendIfStale({ quiet: true });
+  beforeAllOrFail(async () => {
+    requireBuiltSite();
     dir = mkdtempSync(join(tmpdir(), "mcs-screen-"));
     [server, browser] = await Promise.all([
       startServer(loadConfig({
