@@ -19,6 +19,8 @@ import { commandDispatchPlugin } from "./plugins/app/command-dispatch.ts";
 import { firmwarePlugin } from "./plugins/app/firmware.ts";
 import { brokerCredentialsPlugin, type BrokerCredentialsOptions } from "./plugins/app/broker-credentials.ts";
 import { alarmRepositoriesPlugin } from "./plugins/app/alarm-repositories.ts";
+import { licensePlugin, type LicenseOptions } from "./plugins/app/license.ts";
+import licenseRoutes from "./routes/license/index.ts";
 import healthRoutes from "./routes/health/index.ts";
 import authRoutes from "./routes/auth/index.ts";
 import deviceRoutes from "./routes/devices/index.ts";
@@ -64,6 +66,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The big screen's WebSocket: batching and slow-client limits, ping interval (defaults: 1 s, 256 KiB, 4 MiB, 30 s). */
   dashboard?: DashboardHubOptions;
+  /** The license guard (shared with the embedded worker), or how to make the app's own. */
+  license?: LicenseOptions;
 }
 
 /** Bodies are small JSON documents; a larger one is refused (413) before it is parsed. */
@@ -94,6 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(repositoriesPlugin);
   await app.register(alarmRepositoriesPlugin);
+  // Before every route: a locked installation refuses the API (docs/license.md).
+  await app.register(licensePlugin, deps.license ?? {});
   await app.register(sessionsPlugin);
   await app.register(loginThrottlePlugin);
   await app.register(authPlugin);
@@ -119,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(alarmPresetRoutes, { prefix: "/api/alarm-presets" });
   await app.register(channelRoutes, { prefix: "/api/channels" });
   await app.register(kioskTokenRoutes, { prefix: "/api/kiosk-tokens" });
+  await app.register(licenseRoutes, { prefix: "/api/license" });
   await app.register(dashboardRoutes, { prefix: "/ws" });
   await app.register(frontendPlugin);
 

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   tooManyAttempts: "MCS_ERR_TOO_MANY_ATTEMPTS",
   internal: "MCS_ERR_INTERNAL",
   unavailable: "MCS_ERR_UNAVAILABLE",
+  license: "MCS_ERR_LICENSE",
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     health: { broker: () => (commands?.connected ? "ok" : "down") },
     publicUrl: config.publicUrl,
     mosquitto: config.mosquitto,
+    license: { publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer },
     // Production sits behind HTTPS (nginx); MCS_SECURE_COOKIES=false for plain-HTTP trials.
     secureCookies: process.env.MCS_SECURE_COOKIES !== "false",
   });

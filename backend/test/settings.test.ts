@@ -91,7 +91,6 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
       expect(res.json()).toEqual({
         storage: { endpoint: null, region: "auto", bucket: null, access_key_id: null, secret_access_key: null, force_path_style: true, prefix: "" },
         retention: { hot_days: 7, archive: false },
-        license: { status: "unlicensed", message: "尚未授权 / not yet licensed" },
       });
     });
   });

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { buildApp, ensureFirstAdmin } from "@mcs/backend";
 import {
+  createLicenseGuard,
   createLogger,
   DeviceStore,
   EmbeddedCommandPublisher,
@@ -8,6 +9,7 @@ import {
   MqttCommandPublisher,
   openPorts,
   startEmbeddedBroker,
+  systemClock,
   verifyMosquittoPassword,
   type CertificateFiles,
   type CommandPublisher,
@@ -77,8 +79,11 @@ export async function startServer(config: Config): Promise<Server> {
   const httpsPort = https ? (https.address() as AddressInfo).port : undefined;
   const publicUrl = config.publicUrl ?? (httpsPort ? `https://localhost:${httpsPort}` : undefined);
   // One publisher for both: the worker sends to devices that come back, the API sends new commands.
-  const worker = await startWorker({ ...ports, source, commands, alarmLink: publicUrl ? `${publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
-  const app = await buildApp({ ...ports, commands, publicUrl, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
+  // One guard for the worker and the backend of this process.
+  const license = createLicenseGuard({ db: ports.db, bus: ports.bus, clock: systemClock, publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer });
+  await license.start();
+  const worker = await startWorker({ ...ports, source, commands, license, alarmLink: publicUrl ? `${publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
+  const app = await buildApp({ ...ports, commands, publicUrl, license: { guard: license }, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   https?.on("request", (req, res) => app.routing(req, res));
   // The big screen's WebSocket over the HTTPS port too: upgrades go to the app's own server.
@@ -103,6 +108,7 @@ export async function startServer(config: Config): Promise<Server> {
       }
       await app.close();
       await worker.stop();
+      await license.stop();
       await commands.close();
       await broker?.close();
       await ports.close();

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createLogger, loadConfig, MqttCommandPublisher, openPorts, stopOnSignals } from "@mcs/platform";
+import { createLicenseGuard, createLogger, loadConfig, MqttCommandPublisher, openPorts, stopOnSignals, systemClock } from "@mcs/platform";
 import { MqttIngest } from "./ingest/mqtt-ingest.ts";
 import { startWorker } from "./worker.ts";
 
@@ -18,11 +18,15 @@ const source = new MqttIngest({ url: config.mqttUrl, ca, clientId: config.mqttCl
 // Commands to devices that come back go out on a connection of their own (MQTT.js, clean
 // session): the ingest connection holds its acks for commits and is no place for them.
 const commands = new MqttCommandPublisher({ url: config.mqttUrl, ca, clientId: `${config.mqttClientId}-cmd` });
+// The license guard: the backend's shares its record in the database (docs/license.md).
+const license = createLicenseGuard({ db: ports.db, bus: ports.bus, clock: systemClock, publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer });
+await license.start();
 // Notifications link to the alarm page people acknowledge on.
-const worker = await startWorker({ ...ports, source, commands, alarmLink: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
+const worker = await startWorker({ ...ports, source, commands, license, alarmLink: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
 
 stopOnSignals(log, async () => {
   await worker.stop();
+  await license.stop();
   await commands.close();
   await ports.close();
 });

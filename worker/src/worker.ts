@@ -14,7 +14,10 @@ import {
   type Clock,
   type CommandPublisher,
   type Db,
+  type LicenseGuard,
 } from "@mcs/platform";
+import { HeldStreamWatch } from "./license/held-stream-watch.ts";
+import { startLicenseCheckJob } from "./license/license-check-job.ts";
 import { AlarmEngine } from "./alarms/alarm-engine.ts";
 import { NotificationDispatcher } from "./alarms/notification-dispatcher.ts";
 import { CalibrationCache } from "./calibration-cache.ts";
@@ -47,6 +50,12 @@ export interface WorkerOptions {
   senders?: ConstructorParameters<typeof NotificationDispatcher>[0]["senders"];
   /** Where people acknowledge alarms, put in each notification (e.g. https://gas.plant.example/alarms). */
   alarmLink?: string;
+  /**
+   * The license guard (started by its owner). While it locks, readings are held in the
+   * broker, not stored, and the gas alarms are judged from the held stream (docs/license.md).
+   * Without one, nothing is ever held.
+   */
+  license?: LicenseGuard;
 }
 
 export interface Worker {
@@ -112,6 +121,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     db: options.db, telemetry, calibrations, cache: options.cache, bus: options.bus, clock,
     control: new ControlMessages(devices, commands, clock), presence, alarms, ...options.batch,
   });
+  const unlicensed = options.license ? guardIngest(options.license, processor, options.source, alarms, presence, clock) : undefined;
   await options.source.start((message) => processor.accept(message));
   log.info({ commands: options.commands ? "sends" : "leaves to the backend" }, "worker started");
 
@@ -125,6 +135,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     source: options.source,
     async stop() {
       clearInterval(partitionTimer);
+      await unlicensed?.stop();
       // Acknowledge what was taken while still connected, then what arrived meanwhile
       // (those acks are lost with the connection; the broker resends and the key dedupes).
       await processor.drain();
@@ -136,6 +147,44 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       await alarms.stop();
       await calibrations.stop();
       log.info({ stats: processor.stats }, "worker stopped");
+    },
+  };
+}
+
+/**
+ * Follows the license: while it locks, the processor holds the stream and the held-stream
+ * watch judges gas alarms from it (and from the live copy, where the source has one);
+ * unlocked, the held readings are stored in order. Also runs the daily check at 03:00.
+ */
+function guardIngest(guard: LicenseGuard, processor: Processor, source: MessageSource, alarms: AlarmEngine, presence: PresenceTracker, clock: Clock): { stop(): Promise<void> } {
+  let watch: HeldStreamWatch | undefined;
+  let stopCopy: Promise<() => Promise<void>> | undefined;
+  const follow = (locked: boolean) => {
+    if (locked && !watch) {
+      const current = new HeldStreamWatch({ readingsOf: (copies) => processor.readingsOf(copies), alarms, presence });
+      watch = current;
+      processor.holdStream((message) => current.take(message.topic, message.payload, clock.now()));
+      stopCopy = source.watch?.((topic, payload) => current.take(topic, payload, clock.now()));
+      stopCopy?.catch((error) => log.error({ err: error }, "no live copy of the stream: gas alarms are judged from the held messages only"));
+      log.error({ state: guard.status.state, reason: guard.status.reason }, "license locked: readings are held in the broker, not stored; gas alarms are still judged and notified");
+    } else if (!locked && watch) {
+      const ending = watch;
+      watch = undefined;
+      void stopCopy?.then((stop) => stop()).catch(() => undefined);
+      stopCopy = undefined;
+      void ending.stop().finally(() => processor.releaseStream());
+      log.warn({ judgedWhileHeld: ending.judged }, "license unlocked: storing the held readings");
+    }
+  };
+  const unsubscribe = guard.onChange((status) => follow(status.locked));
+  follow(guard.locked);
+  const job = startLicenseCheckJob(guard);
+  return {
+    async stop() {
+      unsubscribe();
+      job.stop();
+      await stopCopy?.then((stop) => stop()).catch(() => undefined);
+      await watch?.stop();
     },
   };
 }

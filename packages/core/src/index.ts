@@ -2,3 +2,4 @@ export * from "./calibrate.ts";
 export * from "./reading-time.ts";
 export * from "./password.ts";
 export * from "./alarms/index.ts";
+export * from "./license/index.ts";

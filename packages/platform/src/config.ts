@@ -53,6 +53,10 @@ const EnvSchema = z.object({
    */
   MQTT_SHARE_GROUP: z.string().regex(/^[^/+#]*$/, "must not contain / + #").default(""),
   MCS_DEMO_DEVICES: z.coerce.number().int().min(0).max(10_000).optional(),
+  /** A PEM file with the vendor's Ed25519 public key, instead of the one shipped with the product. */
+  MCS_LICENSE_PUBKEY: z.string().optional(),
+  /** The vendor's license check address (e.g. https://license.vendor.example/api/check); default: the license's own. */
+  MCS_LICENSE_SERVER: optionalUrl(["http", "https"]),
   /** Services mode: the backend keeps this Mosquitto password file equal to the enabled devices… */
   MOSQUITTO_PASSWORD_FILE: z.string().optional(),
   /** …and sends this process SIGHUP to reload it (1 when sharing the broker container's PID namespace). */
@@ -90,5 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mosquitto: e.MOSQUITTO_PASSWORD_FILE && e.MOSQUITTO_PID ? { passwordFile: e.MOSQUITTO_PASSWORD_FILE, pid: e.MOSQUITTO_PID } : undefined,
     // The demo fleet only runs where nothing real is configured, unless asked for.
     demoDevices: e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0),
+    licensePublicKeyFile: e.MCS_LICENSE_PUBKEY,
+    licenseServer: e.MCS_LICENSE_SERVER,
   };
 }

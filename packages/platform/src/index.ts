@@ -40,3 +40,6 @@ export * from "./stores/floorplan-store.ts";
 export * from "./stores/settings-store.ts";
 export * from "./storage/index.ts";
 export * from "./stores/kiosk-token-store.ts";
+export * from "./stores/license-store.ts";
+export * from "./license/machine-fingerprint.ts";
+export * from "./license/license-guard.ts";

@@ -42,6 +42,8 @@ export interface BusChannels {
   "channels.changed": { id: number };
   /** A kiosk token was revoked: every backend closes that wall screen's connections. */
   "kiosk.revoked": { id: number };
+  /** The license record changed (a file installed, a check done): every guard reloads it. */
+  "license.changed": { state: string };
 }
 
 export interface AlarmBusEvent {

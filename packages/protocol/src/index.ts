@@ -12,3 +12,4 @@ export * from "./rest-floorplans.ts";
 export * from "./rest-settings.ts";
 export * from "./password-policy.ts";
 export * from "./rest-dashboard.ts";
+export * from "./rest-license.ts";

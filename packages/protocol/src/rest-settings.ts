@@ -41,17 +41,10 @@ export const DEFAULT_RETENTION: RetentionSettings = { hot_days: 7, archive: fals
 /** `PUT /api/settings/retention` */
 export const RetentionSettingsInputSchema = RetentionSettingsSchema.extend({ archive: z.boolean().default(false) }).strict();
 
-/** Read-only here; the license issue fills it. */
-export const LicenseInfoSchema = z.object({
-  status: z.enum(["unlicensed", "licensed", "expired"]),
-  message: z.string(),
-});
-
 /** `GET /api/settings` */
 export const SettingsSchema = z.object({
   storage: StorageSettingsViewSchema,
   retention: RetentionSettingsSchema,
-  license: LicenseInfoSchema,
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

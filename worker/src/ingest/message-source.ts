@@ -19,4 +19,12 @@ export interface MessageSource {
   /** True while connected to the broker (for /api/health). */
   readonly connected: boolean;
   stop(): Promise<void>;
+  /**
+   * A copy of the live device messages, at most once and never acknowledged, while the
+   * worker holds its own stream (license locked): gas alarms are judged from it. Needed
+   * where the held stream stops flowing (Mosquitto sends no more than its in-flight window
+   * to a consumer that does not acknowledge); the embedded broker hands every message over
+   * anyway, up to its flow-control limits, and has none. Resolves to the stop function.
+   */
+  watch?(deliver: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
 }

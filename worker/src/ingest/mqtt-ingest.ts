@@ -5,6 +5,7 @@ import mqttPacket, { type IConnackPacket, type IPublishPacket, type ISubackPacke
 import { INGEST_TOPICS } from "@mcs/protocol";
 import { createLogger } from "@mcs/platform";
 import type { InboundMessage, MessageSource } from "./message-source.ts";
+import { watchLiveCopy } from "./live-copy.ts";
 
 /**
  * The worker's MQTT consumer for services mode (Mosquitto): a lean MQTT 5 client on a raw
@@ -196,6 +197,10 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> implements Messag
    * unacknowledged messages, stays on the broker for `sessionExpiry`. PUBACKs that are
    * ready (acked, in order) are written first; the rest are redelivered on the next start.
    */
+  watch(deliver: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
+    return watchLiveCopy({ url: this.options.url, ca: this.options.ca, clientId: `${this.options.clientId}-watch`, topics: this.options.topics }, deliver);
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

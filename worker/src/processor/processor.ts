@@ -73,6 +73,8 @@ export class Processor {
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private stopping = false;
+  /** Set while the license is locked: nothing is stored or acknowledged (docs/license.md). */
+  private hold: { released: Promise<boolean>; release(store: boolean): void; tap: (message: InboundMessage) => void } | undefined;
   private readonly maxMessages: number;
   private readonly maxReadings: number;
   private readonly lingerMs: number;
@@ -83,9 +85,37 @@ export class Processor {
     this.lingerMs = options.lingerMs ?? 20;
   }
 
+  /**
+   * Holds the stream: messages are taken but neither stored nor acknowledged, so the
+   * broker keeps them (and what it has not sent yet) until `release()`; `tap` sees each
+   * one as it arrives (the gas alarms are judged from it meanwhile).
+   */
+  holdStream(tap: (message: InboundMessage) => void): void {
+    if (this.hold) return;
+    let release!: (store: boolean) => void;
+    const released = new Promise<boolean>((resolve) => (release = resolve));
+    this.hold = { released, release, tap };
+    log.warn({ taken: this.current.messages.length }, "holding the stream: nothing is stored or acknowledged until released");
+  }
+
+  /** Takes the held stream again: what waited is stored and acknowledged, in arrival order. */
+  releaseStream(): void {
+    const hold = this.hold;
+    if (!hold) return;
+    this.hold = undefined;
+    hold.release(true);
+    log.warn({ waiting: this.current.messages.length }, "stream released: storing what was held");
+    this.kick();
+  }
+
+  get holding(): boolean {
+    return this.hold !== undefined;
+  }
+
   /** Takes one message; it will be acknowledged once stored (or dead-lettered). */
   accept(message: InboundMessage): void {
     this.stats.received++;
+    this.hold?.tap(message);
     this.current.messages.push(message);
     this.current.receivedAt.push(this.options.clock.now());
     // Guess the size cheaply: a backlog array counts by its bytes (~130 per reading).
@@ -94,8 +124,17 @@ export class Processor {
     else this.timer ??= setTimeout(() => this.kick(), this.lingerMs);
   }
 
-  /** Commits everything taken so far (used when stopping). */
+  /**
+   * Commits everything taken so far (used when stopping). A held stream is not committed:
+   * its messages are let go unacknowledged, and the broker sends them again.
+   */
   async drain(): Promise<void> {
+    if (this.hold) {
+      this.hold.release(false);
+      this.current = { messages: [], receivedAt: [], readings: 0 };
+      await this.committing;
+      return;
+    }
     while (this.committing || this.current.messages.length > 0) {
       if (!this.committing) this.kick();
       await this.committing;
@@ -112,8 +151,16 @@ export class Processor {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.committing || this.current.messages.length === 0) return;
-    const batch = this.current;
-    this.current = { messages: [], receivedAt: [], readings: 0 };
+    if (this.hold) {
+      // Wait, holding what was taken: one wait at a time, the batch keeps growing meanwhile.
+      const hold = this.hold;
+      this.committing = hold.released.then(() => undefined).finally(() => {
+        this.committing = undefined;
+        if (!this.hold && this.current.messages.length > 0) this.kick();
+      });
+      return;
+    }
+    const batch = this.takeBatch();
     this.committing = this.commit(batch).catch((error) => {
       // Not stored and not acknowledged: put it back in front and try again shortly.
       log.error({ err: error }, "batch failed; it will be retried");
@@ -129,6 +176,20 @@ export class Processor {
       if (this.current.messages.length >= this.maxMessages || this.current.readings >= this.maxReadings) this.kick();
       else if (this.current.messages.length > 0) this.timer ??= setTimeout(() => this.kick(), this.lingerMs);
     });
+  }
+
+  /** What is waiting, up to a batch's size (a released stream is stored a batch at a time). */
+  private takeBatch(): Batch {
+    const waiting = this.current;
+    if (waiting.messages.length <= this.maxMessages) {
+      this.current = { messages: [], receivedAt: [], readings: 0 };
+      return waiting;
+    }
+    const messages = waiting.messages.splice(0, this.maxMessages);
+    const receivedAt = waiting.receivedAt.splice(0, this.maxMessages);
+    const readings = Math.round((waiting.readings * messages.length) / (messages.length + waiting.messages.length));
+    waiting.readings -= readings;
+    return { messages, receivedAt, readings };
   }
 
   private async commit(batch: Batch): Promise<void> {
@@ -150,6 +211,17 @@ export class Processor {
     if (dead.length > 0) log.warn({ count: dead.length, first: dead[0]?.reason }, "dead-lettered readings");
     await this.publishLatest(rows);
     await this.options.presence?.observe(presenceSignals(parsed, prepared, batch.receivedAt));
+  }
+
+  /**
+   * The calibrated readings of messages, neither stored nor acknowledged: what the gas
+   * alarms are judged from while the stream is held.
+   */
+  async readingsOf(messages: readonly Pick<InboundMessage, "topic" | "payload">[]): Promise<TelemetryRow[]> {
+    const now = this.options.clock.now();
+    const parsed = messages.map((m) => parseMessage(m.topic, m.payload, now));
+    await this.options.calibrations.resolve(parsed.flatMap((p) => (p.kind === "up" ? [p.sn] : [])));
+    return parsed.flatMap((p, i) => (p.kind === "up" ? this.prepare(p, messages[i] as InboundMessage).rows : []));
   }
 
   /** Calibrates a message's readings; unknown or disabled devices go to dead letters. */

@@ -96,6 +96,11 @@ const importRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler }
           rows.push({ line, sn, status: error ? "error" : "valid", error, mqtt_password: null, preset_applied: safe.ok ? safe.applied : [] });
           continue;
         }
+        const limit = await app.license.deviceLimitReached();
+        if (limit) {
+          rows.push({ line, sn, status: "error", error: limit, mqtt_password: null, preset_applied: [] });
+          continue;
+        }
         const secret = newDeviceSecret();
         try {
           const device = await app.devices.create(parsed.data, secret.hash, actorOf(request));

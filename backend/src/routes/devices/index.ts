@@ -47,6 +47,8 @@ const deviceRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
+      const limit = await app.license.deviceLimitReached();
+      if (limit) throw conflict(limit);
       const secret = newDeviceSecret();
       let record;
       try {

@@ -56,9 +56,8 @@ const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, options) 
       const [db, cache] = await Promise.all([checkDb(), checkCache()]);
       const broker = options.broker();
       const degraded = [db, cache, broker].includes("down") || recentDeadLetters >= DEAD_LETTERS_DEGRADED;
-      // No license check exists yet: say so rather than pretend.
       return {
-        status: degraded ? "degraded" : "ok", db, cache, broker, license: "unlicensed", dead_letters: deadLetters, dead_letters_5min: recentDeadLetters,
+        status: degraded ? "degraded" : "ok", db, cache, broker, license: app.license.known ? app.license.status.state : "unknown", dead_letters: deadLetters, dead_letters_5min: recentDeadLetters,
       } satisfies Health;
     },
   );

@@ -8,7 +8,6 @@ import {
   StorageSettingsInputSchema,
   StorageSettingsViewSchema,
   StorageTestResultSchema,
-  type Settings,
   type StorageSettingsInput,
   type StorageSettingsView,
 } from "@mcs/protocol";
@@ -19,8 +18,6 @@ import { errorResponses, SESSION_SECURITY } from "../../lib/route-schemas.ts";
 /** How long a storage test may take, all of it. */
 const STORAGE_TEST_TIMEOUT_MS = 10_000;
 
-/** Until the license issue lands: read-only, and says so. */
-const LICENSE_PLACEHOLDER: Settings["license"] = { status: "unlicensed", message: "尚未授权 / not yet licensed" };
 
 const NO_STORAGE: StorageSettingsView = {
   endpoint: null, region: "auto", bucket: null, access_key_id: null, secret_access_key: null, force_path_style: true, prefix: "",
@@ -38,7 +35,7 @@ function withoutSecret(text: string, secret: string): string {
 
 /**
  * `/api/settings`: the object storage archives go to (with a connection test), how long
- * readings stay hot, and the license (read-only). Admins and engineers read; admins change.
+ * readings stay hot (the license has its own routes, `/api/license`). Admins and engineers read; admins change.
  * The storage's secret key is write-only: answers and audit rows show "********".
  */
 const settingsRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -66,9 +63,9 @@ const settingsRoutes: FastifyPluginAsyncZod = async (app) => {
     "",
     {
       onRequest: readers,
-      schema: { tags, security, summary: "Object storage (secret shown as \"********\"), data retention and license", response: { 200: SettingsSchema, ...errorResponses(401, 403) } },
+      schema: { tags, security, summary: "Object storage (secret shown as \"********\") and data retention (the license: GET /api/license)", response: { 200: SettingsSchema, ...errorResponses(401, 403) } },
     },
-    async () => ({ storage: storageView(await settings.storage()), retention: await settings.retention(), license: LICENSE_PLACEHOLDER }),
+    async () => ({ storage: storageView(await settings.storage()), retention: await settings.retention() }),
   );
 
   app.put(

@@ -443,6 +443,24 @@ export const migrations: Migration[] = [
       -- A device's last refusal (its page shows why its messages are not stored).
       CREATE INDEX dead_letters_sn ON dead_letters (sn, id)`,
   },
+  {
+    version: 12,
+    name: "the license guard's record",
+    up: `
+      -- One row: the installed license file and what the guards learnt (docs/license.md).
+      CREATE TABLE license_guard (
+        id               integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+        first_start_at   timestamptz NOT NULL DEFAULT now(),
+        file             text,
+        activated_at     timestamptz,
+        last_check_at    timestamptz,
+        last_check_ok_at timestamptz,
+        last_check_error text,
+        revoked          boolean NOT NULL DEFAULT false,
+        -- The largest clock any guard saw: a clock set back never buys time.
+        max_seen_at      timestamptz NOT NULL DEFAULT now()
+      )`,
+  },
 ];
 
 /**

@@ -119,6 +119,12 @@ export class DeviceStore {
     return (await this.db.query(`SELECT ${COLUMNS} FROM devices ORDER BY sn`)).map(toRecord);
   }
 
+  /** How many devices are registered (the license's device limit counts them). */
+  async count(): Promise<number> {
+    const [row] = await this.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM devices`);
+    return row?.count ?? 0;
+  }
+
   async get(sn: string, on: Queryable = this.db): Promise<DeviceRecord | null> {
     const [row] = await on.query(`SELECT ${COLUMNS} FROM devices WHERE sn = $1`, [sn]);
     return row ? toRecord(row) : null;

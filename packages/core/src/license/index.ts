@@ -1,0 +1,3 @@
+export * from "./license-file.ts";
+export * from "./check-answer.ts";
+export * from "./guard-state.ts";
