@@ -3,7 +3,8 @@ import { createPinia } from "pinia";
 import App from "./App.vue";
 import { i18n } from "./i18n/index.ts";
 import { router } from "./router/index.ts";
-import { setUnauthenticatedHandler } from "./api/http.ts";
+import { setLicenseLockedHandler, setUnauthenticatedHandler } from "./api/http.ts";
+import { useLicenseStore } from "./stores/license.ts";
 import { useSessionStore } from "./stores/session.ts";
 import "./styles.css";
 
@@ -15,5 +16,8 @@ setUnauthenticatedHandler(() => {
   const current = router.currentRoute.value;
   if (!current.meta.public) void router.push({ path: "/login", query: { redirect: current.fullPath } });
 });
+
+// The API refused for the license (locked, expired, invalid): the lock modal, not an error toast.
+setLicenseLockedHandler((message) => useLicenseStore().refusedForLicense(message));
 
 app.mount("#app");

@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeLicenseFile, GRACE_MS, type License } from "@mcs/core";
 import { ChannelStore, createLicenseGuard, readMachineFingerprint, type LicenseGuard } from "@mcs/platform";
-import { topics } from "@mcs/protocol";
+import { cacheKeys, topics } from "@mcs/protocol";
 import { MqttIngest, startWorker, type Worker } from "@mcs/worker";
 import { buildLicenseServer, LicenseStore as VendorStore } from "@mcs/license-server";
 import { buildTestApp, expectError, PASSWORD, type TestApp } from "../../backend/test/helper.ts";
@@ -177,6 +177,8 @@ describe("the license guard on a running plant", () => {
     await expect.poll(async () => (await alarms()).map((a) => [a.type, a.level]), EVENTUALLY).toEqual([["HIGH", 2]]);
     await worker.notifications.run();
     expect(notified.filter((n) => n.sn === SN && n.type === "HIGH")).toEqual([expect.objectContaining({ level: 2, kind: "raised" })]);
+    // Shown live all the same (the big screen's values come from here): never a stale value beside the alarm.
+    await expect.poll(async () => JSON.parse((await t.ports.cache.hget(cacheKeys.latest, SN)) ?? "{}"), EVENTUALLY).toMatchObject({ ppm: 62, status: "alarm" });
     // Nothing stored: the readings wait in the broker.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await stored()).toBe(before);

@@ -161,7 +161,7 @@ function guardIngest(guard: LicenseGuard, processor: Processor, source: MessageS
   let stopCopy: Promise<() => Promise<void>> | undefined;
   const follow = (locked: boolean) => {
     if (locked && !watch) {
-      const current = new HeldStreamWatch({ readingsOf: (copies) => processor.readingsOf(copies), alarms, presence });
+      const current = new HeldStreamWatch({ readingsOf: (copies) => processor.readingsOf(copies), showLive: (rows) => processor.showLive(rows), alarms, presence });
       watch = current;
       processor.holdStream((message) => current.take(message.topic, message.payload, clock.now()));
       stopCopy = source.watch?.((topic, payload) => current.take(topic, payload, clock.now()));

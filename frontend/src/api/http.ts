@@ -46,6 +46,15 @@ export function setUnauthenticatedHandler(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
+/** The API's code for "refused: the license is locked, expired or invalid". */
+export const LICENSE_LOCKED_CODE = "MCS_ERR_LICENSE";
+
+/** What the app does when the API refuses for the license: set once at start (the lock modal shows). */
+let onLicenseLocked: (message: string) => void = () => {};
+export function setLicenseLockedHandler(handler: (message: string) => void): void {
+  onLicenseLocked = handler;
+}
+
 function cookie(name: string): string | undefined {
   const prefix = `${name}=`;
   const found = document.cookie.split("; ").find((part) => part.startsWith(prefix));
@@ -97,6 +106,8 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   const error = new ApiError(response.status, body?.code ?? `HTTP_${response.status}`, body?.message ?? response.statusText);
   // A wrong password is a 401 too, but with its own code: only a lost session leaves the page.
   if (response.status === 401 && error.code === "MCS_ERR_UNAUTHENTICATED" && !options.allowUnauthenticated) onUnauthenticated();
+  // Not a failure of this one action: the whole app is locked until a license is installed.
+  if (error.code === LICENSE_LOCKED_CODE) onLicenseLocked(error.message);
   throw error;
 }
 

@@ -3,7 +3,7 @@ import { ElMessage, ElMessageBox } from "element-plus";
 import "element-plus/es/components/message/style/css";
 import "element-plus/es/components/message-box/style/css";
 import { i18n } from "../i18n/index.ts";
-import { ApiError } from "../api/http.ts";
+import { ApiError, LICENSE_LOCKED_CODE } from "../api/http.ts";
 
 const t = i18n.global.t;
 
@@ -23,6 +23,8 @@ export function describeError(error: unknown): string {
 
 /** An error where the user acted: an ApiError described, or a sentence of the app's own. */
 export function showError(error: unknown): void {
+  // A refusal for the license is no error of this action: the lock modal (shown by then) says what to do.
+  if (error instanceof ApiError && error.code === LICENSE_LOCKED_CODE) return;
   ElMessage.error({ message: typeof error === "string" ? error : describeError(error), duration: 6000, showClose: true });
 }
 

@@ -33,6 +33,7 @@ export const router = createRouter({
         { path: "users", component: () => import("../pages/users/UsersPage.vue"), meta: { menu: "/users", permission: "manageUsers" } },
         { path: "audit", component: () => import("../pages/audit/AuditPage.vue"), meta: { menu: "/audit", permission: "viewAudit" } },
         { path: "settings", component: () => import("../pages/settings/SettingsPage.vue"), meta: { menu: "/settings", permission: "viewSettings" } },
+        { path: "license", component: () => import("../pages/license/LicensePage.vue"), meta: { menu: "/license" } },
         { path: ":rest(.*)*", component: () => import("../pages/not-found/NotFoundPage.vue") },
       ],
     },

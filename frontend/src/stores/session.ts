@@ -17,6 +17,8 @@ const PERMISSIONS = {
   viewAudit: ["admin"],
   viewSettings: ["admin", "engineer"],
   editSettings: ["admin"],
+  // The license (routes license: every logged-in user reads; admins install a file or check now).
+  manageLicense: ["admin"],
 } satisfies Record<string, Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

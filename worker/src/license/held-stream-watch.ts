@@ -18,14 +18,16 @@ export interface HeldStreamWatchOptions {
   /** Parses and calibrates copies, as the processor would (nothing stored). */
   readingsOf(copies: readonly Copy[]): Promise<TelemetryRow[]>;
   alarms: { readings(rows: readonly TelemetryRow[]): Promise<void> };
+  /** Shows the judged readings live (the big screen must never show a stale value beside an alarm). */
+  showLive(rows: readonly TelemetryRow[]): Promise<void>;
   presence: { observe(signals: readonly PresenceSignal[]): Promise<void> };
 }
 
 /**
  * While the license locks ingest, the gas alarms keep being judged and notified: this
  * watch takes copies of the held messages (and of the live stream the broker would not
- * send otherwise), calibrates them and hands their readings to the alarm engine, and tells
- * presence the devices are heard from. Nothing is stored; the held stream, once released,
+ * send otherwise), calibrates them, hands their readings to the alarm engine, shows them
+ * live, and tells presence the devices are heard from. Nothing is stored; the held stream, once released,
  * is stored and judged again (the engine recognises readings it has judged).
  */
 export class HeldStreamWatch {
@@ -68,7 +70,10 @@ export class HeldStreamWatch {
         seen.add(key);
         return true;
       });
-      if (rows.length > 0) await this.options.alarms.readings(rows);
+      if (rows.length > 0) {
+        await this.options.alarms.readings(rows);
+        await this.options.showLive(rows);
+      }
       this.judged += rows.length;
       // A device whose readings are judged is heard from: no OFFLINE alarm for a held stream.
       const judged = new Set(rows.map((row) => row.sn));

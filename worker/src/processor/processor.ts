@@ -224,6 +224,11 @@ export class Processor {
     return parsed.flatMap((p, i) => (p.kind === "up" ? this.prepare(p, messages[i] as InboundMessage).rows : []));
   }
 
+  /** Shows readings live (cache, bus: the pages, the big screen) without storing them: the held stream's. */
+  showLive(rows: readonly TelemetryRow[]): Promise<void> {
+    return this.publishLatest(rows as TelemetryRow[]);
+  }
+
   /** Calibrates a message's readings; unknown or disabled devices go to dead letters. */
   private prepare(parsed: ParsedMessage, message: InboundMessage): Prepared {
     if (parsed.kind === "dead") return { rows: [], dead: parsed.dead };

@@ -18,12 +18,13 @@ export interface LicenseOptions {
 }
 
 /**
- * What a locked installation still answers: health, logging in and out, and the license
+ * What a locked installation still answers: health, logging in and out (and who is logged
+ * in: the pages need the role to offer an admin the upload), and the license
  * itself, so that an admin can install a new one. Everything else is refused with
  * MCS_ERR_LICENSE. The site's files and the big screen's WebSocket are not the API: the
  * pages load to show the lock, and gas alarms keep reaching the screen (docs/license.md).
  */
-const OPEN_WHILE_LOCKED = new Set(["GET /api/health", "POST /api/auth/login", "POST /api/auth/logout", "GET /api/license", "POST /api/license", "POST /api/license/check"]);
+const OPEN_WHILE_LOCKED = new Set(["GET /api/health", "POST /api/auth/login", "POST /api/auth/logout", "GET /api/auth/me", "GET /api/license", "POST /api/license", "POST /api/license/check"]);
 
 function openWhileLocked(request: FastifyRequest): boolean {
   const path = request.url.split("?", 1)[0]!.replace(/\/+$/, "");
