@@ -39,6 +39,9 @@ describe("the backend process in services mode", () => {
     }
   };
 
+  /** A process of its own starts in seconds, but in tens of them on a 2-core machine running other suites. */
+  const START_MS = 45_000;
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mcs-backend-process-"));
     broker = await startMosquitto({ users: { "mcs-backend": password } });
@@ -51,18 +54,18 @@ describe("the backend process in services mode", () => {
 
   it("connects to the broker as mcs-backend: the broker is ok, and down with a wrong password", async () => {
     backend = await start(broker.url("tls", "mcs-backend", password));
-    await expect.poll(brokerHealth, { timeout: 20_000, interval: 100 }).toBe("ok");
+    await expect.poll(brokerHealth, { timeout: START_MS, interval: 100 }).toBe("ok");
     await backend.stop();
     backend = await start(broker.url("tls", "mcs-backend", "wrong-password"));
-    await expect.poll(brokerHealth, { timeout: 20_000, interval: 100 }).toBe("down");
+    await expect.poll(brokerHealth, { timeout: START_MS, interval: 100 }).toBe("down");
     await backend.stop();
-  });
+  }, 3 * START_MS);
 
   it("refuses to start with an MQTT_URL that names no account, naming the variable", async () => {
     backend = await start(`mqtts://127.0.0.1:${broker.tlsPort}`);
     const exited = backend;
-    await expect.poll(() => exited.child.exitCode, { timeout: 20_000, interval: 100 }).not.toBeNull();
+    await expect.poll(() => exited.child.exitCode, { timeout: START_MS, interval: 100 }).not.toBeNull();
     expect(exited.child.exitCode).not.toBe(0);
     expect(backend.output()).toMatch(/MQTT_URL: must name this process's broker account/);
-  });
+  }, 2 * START_MS);
 });

@@ -11,7 +11,7 @@ import { encodeLicenseFile, GRACE_MS, type License } from "@mcs/core";
 import { ChannelStore, createLicenseGuard, readMachineFingerprint, type LicenseGuard } from "@mcs/platform";
 import { cacheKeys, topics } from "@mcs/protocol";
 import { MqttIngest, startWorker, type Worker } from "@mcs/worker";
-import { buildLicenseServer, LicenseStore as VendorStore } from "@mcs/license-server";
+import { buildLicenseServer, VendorLicenseStore as VendorStore } from "@mcs/license-server";
 import { buildTestApp, expectError, PASSWORD, type TestApp } from "../../backend/test/helper.ts";
 import { freePort } from "../../test-support/free-port.ts";
 import { startMosquitto, type MosquittoInstance } from "../../test-support/mosquitto.ts";

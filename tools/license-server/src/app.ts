@@ -4,10 +4,10 @@ import { installErrorHandler } from "./error-handler.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { checkRoutes } from "./routes/check.ts";
 import { healthRoutes } from "./routes/health.ts";
-import type { LicenseStore } from "./store.ts";
+import type { VendorLicenseStore } from "./store.ts";
 
 export interface LicenseServerOptions {
-  store: LicenseStore;
+  store: VendorLicenseStore;
   /** The vendor's Ed25519 key: signs the check answers (and verifies the files registered). */
   privateKey: KeyObject;
   /** `Authorization: Bearer <adminToken>` opens the admin routes. */

@@ -10,7 +10,7 @@ import { ServerError } from "./errors.ts";
 import { licenseFromArguments, UsageError } from "./issue.ts";
 import { generateVendorKeys, KeyError, loadVendorKey } from "./keys.ts";
 import { acquireStoreLock, liveStoreHolder, StoreBusyError } from "./store-lock.ts";
-import { LicenseStore, type LicenseView } from "./store.ts";
+import { VendorLicenseStore, type LicenseView } from "./store.ts";
 
 const USAGE = `MCS-IoT license tool (the vendor's side). Run from the repository root:
 
@@ -146,9 +146,9 @@ async function serve(argv: readonly string[], io: Io): Promise<number> {
 
   const storeDir = join(keyDir, "store");
   const lock = acquireStoreLock(storeDir, { kind: "serve" });
-  let store: LicenseStore | undefined;
+  let store: VendorLicenseStore | undefined;
   try {
-    store = await LicenseStore.open(storeDir);
+    store = await VendorLicenseStore.open(storeDir);
     const token = ensureAdminToken(storeDir);
     if (token.created) io.out(`admin token (shown this once; kept in ${token.file}): ${token.token}`);
     const app = await buildLicenseServer({ store, privateKey: key.privateKey, adminToken: token.token, logger: { level: "info" } });
@@ -221,12 +221,12 @@ async function registerLicense(keyDir: string, license: License, file: string, n
  * PGlite is one process's database: while `serve` holds the store, the CLI goes through
  * its admin API; otherwise it opens the store itself, under the lock.
  */
-async function withStore<T>(storeDir: string, ways: { viaServer(url: string, token: string): Promise<T>; direct(store: LicenseStore): Promise<T> }): Promise<T> {
+async function withStore<T>(storeDir: string, ways: { viaServer(url: string, token: string): Promise<T>; direct(store: VendorLicenseStore): Promise<T> }): Promise<T> {
   const holder = liveStoreHolder(storeDir);
   if (holder?.kind === "serve" && holder.url) return ways.viaServer(holder.url, readAdminToken(storeDir));
   const lock = acquireStoreLock(storeDir, { kind: "cli" });
   try {
-    const store = await LicenseStore.open(storeDir);
+    const store = await VendorLicenseStore.open(storeDir);
     try {
       return await ways.direct(store);
     } finally {

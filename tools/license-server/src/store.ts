@@ -100,17 +100,17 @@ interface LicenseRow {
  * The vendor's register of customers, licenses and checks, in PGlite (PostgreSQL in WASM)
  * under one folder. One process at a time: see `store-lock.ts`.
  */
-export class LicenseStore {
+export class VendorLicenseStore {
   private constructor(private readonly pg: PGlite) {}
 
   /** Opens (or makes) the store in `dir`; the database lives in `dir/pglite`. */
-  static async open(dir: string): Promise<LicenseStore> {
+  static async open(dir: string): Promise<VendorLicenseStore> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Loaded on demand: the CLI's keygen and fingerprint never need the 40 MB of WASM.
     const { PGlite } = await import("@electric-sql/pglite");
     const pg = await PGlite.create(join(dir, "pglite"));
     await pg.exec(SCHEMA);
-    return new LicenseStore(pg);
+    return new VendorLicenseStore(pg);
   }
 
   /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyCheckAnswer, verifyLicenseFile, type CheckRequest } from "@mcs/core";
 import { readMachineFingerprint } from "../../../packages/platform/src/license/machine-fingerprint.ts";
-import { LicenseStore } from "../src/store.ts";
+import { VendorLicenseStore } from "../src/store.ts";
 import { FINGERPRINT_A, REPO_ROOT, runCli, startServeCli, tempDir } from "./helper.ts";
 
 // Issue 12, part 5: the vendor's CLI, run as the vendor runs it (a process of its own, from the repository root).
@@ -113,7 +113,7 @@ describe("issue", () => {
     });
     expect(verifyLicenseFile(text, { publicKey, fingerprint: "b".repeat(64), now: Date.now() })).toMatchObject({ ok: false, failure: "machine" });
 
-    const store = await LicenseStore.open(join(keys(), "store"));
+    const store = await VendorLicenseStore.open(join(keys(), "store"));
     try {
       expect(await store.licenseFile(verdict.license.id)).toBe(text);
     } finally {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { licenseEndsAt, verifyCheckAnswer, type CheckRequest } from "@mcs/core";
 import { buildLicenseServer } from "../src/app.ts";
-import { LicenseStore } from "../src/store.ts";
+import { VendorLicenseStore } from "../src/store.ts";
 import { FINGERPRINT_A, FINGERPRINT_B, issued, tempDir, testLicense } from "./helper.ts";
 
 // Issue 12, part 5: the vendor's license server answers the guard's checks, signed.
@@ -14,13 +14,13 @@ const START = Date.parse("2026-03-01T08:00:00Z");
 
 let clock = START;
 let dir: ReturnType<typeof tempDir>;
-let store: LicenseStore;
+let store: VendorLicenseStore;
 let app: FastifyInstance;
 let base: string;
 
 beforeAll(async () => {
   dir = tempDir("server");
-  store = await LicenseStore.open(`${dir.path}/store`);
+  store = await VendorLicenseStore.open(`${dir.path}/store`);
   app = await buildLicenseServer({ store, privateKey, adminToken: ADMIN_TOKEN, now: () => clock });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
 });

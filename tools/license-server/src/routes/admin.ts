@@ -4,10 +4,10 @@ import { parseLicenseFile, verifyLicenseFile } from "@mcs/core";
 import { tokenMatches } from "../admin-token.ts";
 import { badRequest, notFound, unauthenticated } from "../errors.ts";
 import { customerViewSchema, errorSchema, licenseIdParamsSchema, licenseViewSchema, registerBodySchema, revokeBodySchema } from "../schemas.ts";
-import type { LicenseStore } from "../store.ts";
+import type { VendorLicenseStore } from "../store.ts";
 
 export interface AdminRoutesOptions {
-  store: LicenseStore;
+  store: VendorLicenseStore;
   privateKey: KeyObject;
   adminToken: string;
   now: () => number;

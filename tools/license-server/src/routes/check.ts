@@ -3,10 +3,10 @@ import type { FastifyPluginAsync } from "fastify";
 import { signCheckAnswer, type CheckRequest } from "@mcs/core";
 import { checkStatus } from "../check-status.ts";
 import { checkAnswerSchema, checkRequestSchema, errorSchema } from "../schemas.ts";
-import type { LicenseStore } from "../store.ts";
+import type { VendorLicenseStore } from "../store.ts";
 
 export interface CheckRoutesOptions {
-  store: LicenseStore;
+  store: VendorLicenseStore;
   privateKey: KeyObject;
   now: () => number;
 }

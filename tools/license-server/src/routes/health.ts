@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { LicenseStore } from "../store.ts";
+import type { VendorLicenseStore } from "../store.ts";
 
 export interface HealthRoutesOptions {
-  store: LicenseStore;
+  store: VendorLicenseStore;
   now: () => number;
 }
 
