@@ -192,15 +192,16 @@ export class MqttIngest extends EventEmitter<MqttIngestEvents> implements Messag
     });
   }
 
+  /** A live copy of the device messages for the held stream's alarms (`MessageSource.watch`). */
+  watch(deliver: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
+    return watchLiveCopy({ url: this.options.url, ca: this.options.ca, clientId: `${this.options.clientId}-watch`, topics: this.options.topics }, deliver);
+  }
+
   /**
    * Ends the connection with a normal DISCONNECT: the session, with its queued and
    * unacknowledged messages, stays on the broker for `sessionExpiry`. PUBACKs that are
    * ready (acked, in order) are written first; the rest are redelivered on the next start.
    */
-  watch(deliver: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
-    return watchLiveCopy({ url: this.options.url, ca: this.options.ca, clientId: `${this.options.clientId}-watch`, topics: this.options.topics }, deliver);
-  }
-
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

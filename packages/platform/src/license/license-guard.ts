@@ -165,8 +165,8 @@ export class LicenseGuard {
     const now = this.options.clock.now();
     const record = await this.store.load(now);
     const verdict = verifyLicenseFile(text, { publicKey: this.options.publicKey, fingerprint: this.options.fingerprint, now: Math.max(now, record.max_seen_at) });
-    const license = verdict.ok ? verdict.license : verdict.license;
-    if (!license) return { ok: false, reason: verdict.ok ? "" : verdict.reason };
+    if (!verdict.ok && !verdict.license) return { ok: false, reason: verdict.reason };
+    const license = verdict.license!;
     await this.store.install(text, now, actor, {
       id: license.id, customer: license.customer, plant: license.plant, device_limit: license.device_limit, expires_at: license.expires_at, verdict: verdict.ok ? "genuine" : verdict.reason,
     });
