@@ -36,6 +36,8 @@ import channelRoutes from "./routes/channels/index.ts";
 import { dashboardHubPlugin, type DashboardHubOptions } from "./plugins/app/dashboard-hub.ts";
 import dashboardRoutes from "./routes/dashboard/index.ts";
 import kioskTokenRoutes from "./routes/kiosk-tokens/index.ts";
+import archiveRoutes from "./routes/archive/index.ts";
+import { resolve } from "node:path";
 
 export interface AppDeps {
   db: Db;
@@ -68,6 +70,8 @@ export interface AppDeps {
   dashboard?: DashboardHubOptions;
   /** The license guard (shared with the embedded worker), or how to make the app's own. */
   license?: LicenseOptions;
+  /** The archive: `MCS_DATA_DIR` (its folder when no object storage is set up) and `MCS_RETENTION_DAYS` (default ./data and 3). */
+  archive?: { dataDir: string; defaultHotDays: number };
 }
 
 /** Bodies are small JSON documents; a larger one is refused (413) before it is parsed. */
@@ -120,7 +124,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rolloutRoutes, { prefix: "/api/rollouts" });
   await app.register(usersRoutes, { prefix: "/api/users" });
   await app.register(floorplansRoutes, { prefix: "/api/floorplans" });
-  await app.register(settingsRoutes, { prefix: "/api/settings" });
+  const archive = deps.archive ?? { dataDir: resolve("./data"), defaultHotDays: 3 };
+  await app.register(settingsRoutes, { prefix: "/api/settings", defaultHotDays: archive.defaultHotDays });
+  await app.register(archiveRoutes, { prefix: "/api/archive", dataDir: archive.dataDir });
   await app.register(alarmRoutes, { prefix: "/api/alarms" });
   await app.register(alarmPresetRoutes, { prefix: "/api/alarm-presets" });
   await app.register(channelRoutes, { prefix: "/api/channels" });

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     commands,
     health: { broker: () => (commands?.connected ? "ok" : "down") },
     publicUrl: config.publicUrl,
+    archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays },
     mosquitto: config.mosquitto,
     license: { publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer },
     // Production sits behind HTTPS (nginx); MCS_SECURE_COOKIES=false for plain-HTTP trials.

@@ -84,27 +84,27 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
   });
 
   describe("GET /api/settings", () => {
-    it("answers the defaults before anything is set: no storage, 7 hot days, not licensed", async () => {
+    it("answers the defaults before anything is set: no storage, 3 hot days (MCS_RETENTION_DAYS), the nightly archive on, records kept a year", async () => {
       const res = await call("GET", "/api/settings", "engineer");
       expect(res.statusCode).toBe(200);
       expect(() => SettingsSchema.strict().parse(res.json())).not.toThrow();
       expect(res.json()).toEqual({
         storage: { endpoint: null, region: "auto", bucket: null, access_key_id: null, secret_access_key: null, force_path_style: true, prefix: "" },
-        retention: { hot_days: 7, archive: false },
+        retention: { hot_days: 3, archive: true, records_days: 365 },
       });
     });
   });
 
   describe("PUT /api/settings/retention", () => {
-    it("refuses archiving while no storage is set up", async () => {
-      expectError(await call("PUT", "/api/settings/retention", "admin", { hot_days: 30, archive: true }), 400, "MCS_ERR_VALIDATION", /^body\.archive: set up the object storage first/);
+    it("archives without an object storage too: to the local folder (issue 13)", async () => {
+      expect((await call("PUT", "/api/settings/retention", "admin", { hot_days: 30, archive: true })).json()).toEqual({ hot_days: 30, archive: true, records_days: 365 });
     });
 
     it("sets the hot days; GET shows them", async () => {
-      const res = await call("PUT", "/api/settings/retention", "admin", { hot_days: 30 });
+      const res = await call("PUT", "/api/settings/retention", "admin", { hot_days: 30, archive: false, records_days: 400 });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ hot_days: 30, archive: false });
-      expect((await call("GET", "/api/settings", "engineer")).json()).toMatchObject({ retention: { hot_days: 30, archive: false } });
+      expect(res.json()).toEqual({ hot_days: 30, archive: false, records_days: 400 });
+      expect((await call("GET", "/api/settings", "engineer")).json()).toMatchObject({ retention: { hot_days: 30, archive: false, records_days: 400 } });
     });
 
     it.each([
@@ -115,6 +115,7 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
       ["no days", { archive: false }, /^body\.hot_days: /],
       ["archive as text", { hot_days: 7, archive: "yes" }, /^body\.archive: /],
       ["an unknown field", { hot_days: 7, cold_days: 90 }, /^body\.cold_days: unknown field/],
+      ["records kept 10 days", { hot_days: 7, records_days: 10 }, /^body\.records_days: records_days is 30–3650/],
     ])("refuses %s with 400 naming the field, and changes nothing", async (_, payload, message) => {
       const before = (await call("GET", "/api/settings")).json();
       expectError(await call("PUT", "/api/settings/retention", "admin", payload), 400, "MCS_ERR_VALIDATION", message);
@@ -220,8 +221,7 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
 
   describe("secrets are write-only", () => {
     it("never appear in any answer or in GET /api/audit", async () => {
-      // The retention change comes after storage is set: archiving is now allowed.
-      expect((await call("PUT", "/api/settings/retention", "admin", { hot_days: 14, archive: true })).json()).toEqual({ hot_days: 14, archive: true });
+      expect((await call("PUT", "/api/settings/retention", "admin", { hot_days: 14, archive: true })).json()).toEqual({ hot_days: 14, archive: true, records_days: 365 });
       const answers = [
         await call("GET", "/api/settings"),
         await call("GET", "/api/settings", "engineer"),
@@ -247,7 +247,7 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
       expect(changes[0]).toMatchObject({ after: { endpoint, bucket: BUCKET, secret_access_key_changed: true } });
       expect(changes[1]).toMatchObject({ after: { secret_access_key_changed: true } });
       const retention = data.find((row) => row.action === "settings.retention");
-      expect(retention).toMatchObject({ before: { hot_days: 30, archive: false }, after: { hot_days: 14, archive: true } });
+      expect(retention).toMatchObject({ before: { hot_days: 30, archive: false, records_days: 400 }, after: { hot_days: 14, archive: true } });
     });
   });
 });

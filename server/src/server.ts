@@ -82,8 +82,8 @@ export async function startServer(config: Config): Promise<Server> {
   // One guard for the worker and the backend of this process.
   const license = createLicenseGuard({ db: ports.db, bus: ports.bus, clock: systemClock, publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer });
   await license.start();
-  const worker = await startWorker({ ...ports, source, commands, license, alarmLink: publicUrl ? `${publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
-  const app = await buildApp({ ...ports, commands, publicUrl, license: { guard: license }, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
+  const worker = await startWorker({ ...ports, source, commands, license, archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays }, alarmLink: publicUrl ? `${publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
+  const app = await buildApp({ ...ports, commands, publicUrl, license: { guard: license }, archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays }, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   https?.on("request", (req, res) => app.routing(req, res));
   // The big screen's WebSocket over the HTTPS port too: upgrades go to the app's own server.

@@ -8,3 +8,4 @@ export * from "./ingest/mqtt-ingest.ts";
 export * from "./presence/presence-tracker.ts";
 export * from "./commands/command-sweep.ts";
 export * from "./processor/control-messages.ts";
+export * from "./archive/archiver.ts";

@@ -22,7 +22,7 @@ const commands = new MqttCommandPublisher({ url: config.mqttUrl, ca, clientId: `
 const license = createLicenseGuard({ db: ports.db, bus: ports.bus, clock: systemClock, publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer });
 await license.start();
 // Notifications link to the alarm page people acknowledge on.
-const worker = await startWorker({ ...ports, source, commands, license, alarmLink: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
+const worker = await startWorker({ ...ports, source, commands, license, archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays }, alarmLink: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
 
 stopOnSignals(log, async () => {
   await worker.stop();

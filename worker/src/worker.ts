@@ -16,6 +16,8 @@ import {
   type Db,
   type LicenseGuard,
 } from "@mcs/platform";
+import { Archiver, type ArchiverOptions } from "./archive/archiver.ts";
+import { startArchiveJob } from "./archive/archive-job.ts";
 import { HeldStreamWatch } from "./license/held-stream-watch.ts";
 import { startLicenseCheckJob } from "./license/license-check-job.ts";
 import { AlarmEngine } from "./alarms/alarm-engine.ts";
@@ -56,6 +58,8 @@ export interface WorkerOptions {
    * Without one, nothing is ever held.
    */
   license?: LicenseGuard;
+  /** The nightly archive (docs/archive.md), and the runs asked for; without it this worker runs none. */
+  archive?: Pick<ArchiverOptions, "dataDir" | "defaultHotDays" | "crashAt"> & { pollMs?: number };
 }
 
 export interface Worker {
@@ -66,6 +70,7 @@ export interface Worker {
   alarms: AlarmEngine;
   notifications: NotificationDispatcher;
   source: MessageSource;
+  archiver: Archiver | undefined;
   /** Stops taking messages, commits what was taken, then stops. */
   stop(): Promise<void>;
 }
@@ -121,6 +126,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     db: options.db, telemetry, calibrations, cache: options.cache, bus: options.bus, clock,
     control: new ControlMessages(devices, commands, clock), presence, alarms, ...options.batch,
   });
+  const archiver = options.archive ? new Archiver({ db: options.db, clock, ...options.archive }) : undefined;
+  const archiveJob = archiver ? startArchiveJob(archiver, { now: () => clock.now(), pollMs: options.archive?.pollMs }) : undefined;
   const unlicensed = options.license ? guardIngest(options.license, processor, options.source, alarms, presence, clock) : undefined;
   await options.source.start((message) => processor.accept(message));
   log.info({ commands: options.commands ? "sends" : "leaves to the backend" }, "worker started");
@@ -133,8 +140,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     alarms,
     notifications,
     source: options.source,
+    archiver,
     async stop() {
       clearInterval(partitionTimer);
+      await archiveJob?.stop();
       await unlicensed?.stop();
       // Acknowledge what was taken while still connected, then what arrived meanwhile
       // (those acks are lost with the connection; the broker resends and the key dedupes).

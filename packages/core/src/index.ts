@@ -3,3 +3,4 @@ export * from "./reading-time.ts";
 export * from "./password.ts";
 export * from "./alarms/index.ts";
 export * from "./license/index.ts";
+export * from "./archive/index.ts";

@@ -53,6 +53,8 @@ const EnvSchema = z.object({
    */
   MQTT_SHARE_GROUP: z.string().regex(/^[^/+#]*$/, "must not contain / + #").default(""),
   MCS_DEMO_DEVICES: z.coerce.number().int().min(0).max(10_000).optional(),
+  /** Days readings stay in the database before the nightly archive takes them (the retention setting, once set, wins). */
+  MCS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(3),
   /** A PEM file with the vendor's Ed25519 public key, instead of the one shipped with the product. */
   MCS_LICENSE_PUBKEY: z.string().optional(),
   /** The vendor's license check address (e.g. https://license.vendor.example/api/check); default: the license's own. */
@@ -94,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mosquitto: e.MOSQUITTO_PASSWORD_FILE && e.MOSQUITTO_PID ? { passwordFile: e.MOSQUITTO_PASSWORD_FILE, pid: e.MOSQUITTO_PID } : undefined,
     // The demo fleet only runs where nothing real is configured, unless asked for.
     demoDevices: e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0),
+    retentionDays: e.MCS_RETENTION_DAYS,
     licensePublicKeyFile: e.MCS_LICENSE_PUBKEY,
     licenseServer: e.MCS_LICENSE_SERVER,
   };

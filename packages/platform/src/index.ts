@@ -38,6 +38,8 @@ export * from "./notify/index.ts";
 export * from "./broker/mosquitto-password-sync.ts";
 export * from "./stores/floorplan-store.ts";
 export * from "./stores/settings-store.ts";
+export * from "./stores/archive-store.ts";
+export * from "./archive/index.ts";
 export * from "./storage/index.ts";
 export * from "./stores/kiosk-token-store.ts";
 export * from "./stores/license-store.ts";

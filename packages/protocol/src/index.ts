@@ -13,3 +13,4 @@ export * from "./rest-settings.ts";
 export * from "./password-policy.ts";
 export * from "./rest-dashboard.ts";
 export * from "./rest-license.ts";
+export * from "./rest-archive.ts";

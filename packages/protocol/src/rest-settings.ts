@@ -31,15 +31,21 @@ export const StorageSettingsInputSchema = z.object({
 }).strict();
 export type StorageSettingsInput = z.infer<typeof StorageSettingsInputSchema>;
 
-/** How long readings stay in the hot tables, and whether older ones are archived to the object storage. */
+/**
+ * How long readings stay in the hot tables, whether the nightly archive runs (to the object
+ * storage when one is set up, else to `MCS_DATA_DIR/archive`), and how long alarms and the
+ * audit log stay in the database (they are archived daily too).
+ */
 export const RetentionSettingsSchema = z.object({
   hot_days: z.number("hot_days is a whole number of days, 1–3650").int("hot_days is a whole number of days, 1–3650").min(1, "hot_days is 1–3650").max(3650, "hot_days is 1–3650"),
   archive: z.boolean(),
+  records_days: z.number("records_days is a whole number of days, 30–3650").int("records_days is a whole number of days, 30–3650").min(30, "records_days is 30–3650").max(3650, "records_days is 30–3650"),
 });
 export type RetentionSettings = z.infer<typeof RetentionSettingsSchema>;
-export const DEFAULT_RETENTION: RetentionSettings = { hot_days: 7, archive: false };
+/** Until someone sets them (hot_days: `MCS_RETENTION_DAYS` when set). */
+export const DEFAULT_RETENTION: RetentionSettings = { hot_days: 3, archive: true, records_days: 365 };
 /** `PUT /api/settings/retention` */
-export const RetentionSettingsInputSchema = RetentionSettingsSchema.extend({ archive: z.boolean().default(false) }).strict();
+export const RetentionSettingsInputSchema = RetentionSettingsSchema.extend({ archive: z.boolean().default(true), records_days: RetentionSettingsSchema.shape.records_days.default(365) }).strict();
 
 /** `GET /api/settings` */
 export const SettingsSchema = z.object({

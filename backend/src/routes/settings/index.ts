@@ -38,7 +38,7 @@ function withoutSecret(text: string, secret: string): string {
  * readings stay hot (the license has its own routes, `/api/license`). Admins and engineers read; admins change.
  * The storage's secret key is write-only: answers and audit rows show "********".
  */
-const settingsRoutes: FastifyPluginAsyncZod = async (app) => {
+const settingsRoutes: FastifyPluginAsyncZod<{ defaultHotDays: number }> = async (app, options) => {
   const settings = new SettingsStore(app.db);
   app.addHook("onRequest", app.authenticate);
   const readers = app.requireRole("admin", "engineer");
@@ -65,7 +65,7 @@ const settingsRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: readers,
       schema: { tags, security, summary: "Object storage (secret shown as \"********\") and data retention (the license: GET /api/license)", response: { 200: SettingsSchema, ...errorResponses(401, 403) } },
     },
-    async () => ({ storage: storageView(await settings.storage()), retention: await settings.retention() }),
+    async () => ({ storage: storageView(await settings.storage()), retention: await settings.retention({ hot_days: options.defaultHotDays }) }),
   );
 
   app.put(
@@ -91,13 +91,12 @@ const settingsRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: admins,
       schema: {
         tags, security,
-        summary: "How many days readings stay in the hot tables (1–3650), and whether older ones are archived to the object storage",
+        summary: "How many days readings stay in the hot tables (1–3650), whether the nightly archive runs (to the object storage, or MCS_DATA_DIR/archive without one), and how many days alarms and the audit log stay (30–3650)",
         body: RetentionSettingsInputSchema,
         response: { 200: RetentionSettingsSchema, ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => {
-      if (request.body.archive && !(await settings.storage())) throw badRequest("body.archive: set up the object storage first (PUT /api/settings/storage)");
       return settings.setRetention(request.body, actorOf(request), app.clock.now());
     },
   );

@@ -461,6 +461,47 @@ export const migrations: Migration[] = [
         max_seen_at      timestamptz NOT NULL DEFAULT now()
       )`,
   },
+  {
+    version: 13,
+    name: "the archive: runs and archived days",
+    up: `
+      -- Each archive run (02:00, or asked for), what it did and how it ended (docs/archive.md).
+      CREATE TABLE archive_runs (
+        id            bigserial PRIMARY KEY,
+        trigger       text NOT NULL CHECK (trigger IN ('schedule', 'api', 'cli')),
+        requested_by  text NOT NULL,
+        before        date,
+        -- The plant day a scheduled run is for: two workers' schedules make one run.
+        scheduled_for date UNIQUE,
+        state         text NOT NULL CHECK (state IN ('queued', 'running', 'ok', 'failed')),
+        queued_at     timestamptz NOT NULL,
+        started_at    timestamptz,
+        heartbeat_at  timestamptz,
+        finished_at   timestamptz,
+        days          text[] NOT NULL DEFAULT '{}',
+        days_total    integer NOT NULL DEFAULT 0,
+        rows          bigint NOT NULL DEFAULT 0,
+        bytes         bigint NOT NULL DEFAULT 0,
+        raw_bytes     bigint NOT NULL DEFAULT 0,
+        error         text
+      );
+      -- One run at a time, whichever worker runs it.
+      CREATE UNIQUE INDEX archive_runs_one_running ON archive_runs (state) WHERE state = 'running';
+      CREATE INDEX archive_runs_queued ON archive_runs (id) WHERE state = 'queued';
+
+      -- Each day whose verified objects are in the store; a restored day stays local a while.
+      CREATE TABLE archive_days (
+        day          date PRIMARY KEY,
+        key          text NOT NULL,
+        rows         bigint NOT NULL,
+        bytes        bigint NOT NULL,
+        sha256       text NOT NULL,
+        archived_at  timestamptz NOT NULL,
+        run_id       bigint REFERENCES archive_runs (id) ON DELETE SET NULL,
+        restored_at  timestamptz,
+        restored_by  text
+      )`,
+  },
 ];
 
 /**

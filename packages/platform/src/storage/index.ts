@@ -1,2 +1,3 @@
 export * from "./object-store.ts";
 export * from "./s3-object-store.ts";
+export * from "./folder-object-store.ts";

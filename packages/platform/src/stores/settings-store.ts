@@ -59,9 +59,9 @@ export class SettingsStore {
     return this.get<StorageSettingsRecord>(SETTINGS_KEYS.storage);
   }
 
-  /** How long readings stay hot; the defaults (7 days, no archive) until someone sets it. */
-  async retention(): Promise<RetentionSettingsRecord> {
-    return { ...DEFAULT_RETENTION, ...(await this.get<Partial<RetentionSettingsRecord>>(SETTINGS_KEYS.retention)) };
+  /** How long readings stay hot and records are kept; the defaults (`defaults` over `DEFAULT_RETENTION`) until someone sets it. */
+  async retention(defaults: Partial<RetentionSettingsRecord> = {}): Promise<RetentionSettingsRecord> {
+    return { ...DEFAULT_RETENTION, ...defaults, ...(await this.get<Partial<RetentionSettingsRecord>>(SETTINGS_KEYS.retention)) };
   }
 
   async setStorage(value: StorageSettingsRecord, actor: Actor, nowMs: number): Promise<StorageSettingsRecord> {
