@@ -155,6 +155,9 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     await menu.getByText("系统设置").click();
     await page.getByText("只有管理员可以修改").waitFor();
     expect(await page.locator('[data-test="retention-save"]').count()).toBe(0);
+    // The archive's runs are there to read; starting one is for admins (issue 13, part 5).
+    await page.locator('[data-test="archive-card"]').waitFor();
+    expect(await page.locator('[data-test="archive-run"]').count()).toBe(0);
     // The users page is not for engineers: back to the start page.
     await page.goto(`${base}/users`);
     await page.waitForURL(`${base}/devices`);
@@ -225,6 +228,8 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     await admin.locator(".el-menu").getByText("系统设置").click();
     await admin.waitForURL(`${base}/settings`);
     await admin.locator('[data-test="license-message"]').getByText(/^trial: \d+ days left/).waitFor();
+    // No object storage yet: the page says the archive goes to the server's own folder.
+    await admin.locator('[data-test="archive-destination"][data-target="folder"]').getByText("MCS_DATA_DIR/archive").waitFor();
 
     // A storage nobody listens on: the test says it failed, and why.
     await field(admin, "storage-endpoint").fill("http://127.0.0.1:9");
@@ -238,11 +243,19 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     expect(await field(admin, "storage-secret").getAttribute("placeholder")).toBe("已设置，留空不修改");
     expect(await field(admin, "storage-secret").inputValue()).toBe("");
 
+    // Saved: the archive goes there now.
+    await admin.locator('[data-test="archive-destination"][data-target="storage"]').getByText("归档保存到上面设置的对象存储").waitFor();
+
+    // Issue 13: the defaults (3 days of readings, the nightly archive on, alarms and audit for a year), then changed.
+    expect(await field(admin, "retention-days").inputValue()).toBe("3");
+    expect(await field(admin, "retention-records-days").inputValue()).toBe("365");
+    expect(await admin.locator('[data-test="retention-archive"] [role="switch"]').getAttribute("aria-checked")).toBe("true");
     await field(admin, "retention-days").fill("30");
+    await field(admin, "retention-records-days").fill("730");
     await admin.locator('[data-test="retention-save"]').click();
     await admin.getByText("数据保留设置已保存").waitFor();
     const stored = (await t.app.inject({ method: "GET", url: "/api/settings", headers: await t.as("admin") })).json<Settings>();
-    expect(stored.retention).toEqual({ hot_days: 30, archive: false });
+    expect(stored.retention).toEqual({ hot_days: 30, archive: true, records_days: 730 });
     expect(stored.storage).toMatchObject({ endpoint: "http://127.0.0.1:9", bucket: "mcs-archive", secret_access_key: "********" });
     await screenshot(admin, "settings");
   });
