@@ -82,7 +82,7 @@ export class Archiver {
       const restored = await this.runs.restoredSince(started - retention.hot_days * DAY_MS);
       const readingDays = new Set((await this.telemetry.daysWithReadings(before)).filter((day) => !restored.has(day)));
       const recordDays = new Set(await this.records.daysWithRecords(before));
-      const archived = new Set((await this.options.db.query<{ day: string }>(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM archive_days`)).map((row) => row.day));
+      const archived = await this.runs.archivedDays();
       // A day of alarms and audit only (no readings) is archived once; one with readings each time it has them.
       const days = [...new Set([...readingDays, ...[...recordDays].filter((day) => !archived.has(day))])].sort();
       const purgeBefore = dayOf(started - retention.records_days * DAY_MS);
@@ -122,6 +122,7 @@ export class Archiver {
     let bytes = 0;
     let rawBytes = 0;
     let local = 0;
+    let sha256 = "";
     if (hasReadings) {
       const file = join(temp, `sensor_data_${day}.csv.gz`);
       const written = await this.writeReadings(store, day, file);
@@ -137,7 +138,7 @@ export class Archiver {
       await store.put(keys.manifest, manifestBytes, "application/json");
       const back = await store.get(keys.manifest);
       if (!back?.equals(manifestBytes)) throw new Error(`${keys.manifest} read back ${back ? "different" : "missing"} from ${store.target}`);
-      ({ rows, bytes, rawBytes } = written);
+      ({ rows, bytes, rawBytes, sha256 } = written);
     }
     for (const [kind, header, lines] of [
       ["alarms", ALARMS_HEADER, await this.records.alarmLines(day)],
@@ -157,10 +158,10 @@ export class Archiver {
         log.warn({ day }, "readings of this day arrived during the archive: the day stays in the database and is archived again next run");
       }
       this.options.crashAt?.("freed", day);
-      const head = await store.head(keys.sensor_data);
-      await this.runs.recordDay({ day, key: keys.sensor_data, rows, bytes: head?.bytes ?? 0, sha256: "" }, runId, this.options.clock.now());
+      await this.runs.recordDay({ day, key: keys.sensor_data, rows, bytes, sha256 }, runId, this.options.clock.now());
     } else {
-      await this.runs.recordDay({ day, key: keys.alarms, rows: 0, bytes, sha256: "" }, runId, this.options.clock.now());
+      // A day of alarms and audit only: recorded so that it is archived once.
+      await this.runs.recordDay({ day, key: keys.alarms, rows: 0, bytes, sha256 }, runId, this.options.clock.now());
     }
     return { rows, bytes, rawBytes };
   }

@@ -135,6 +135,12 @@ export class ArchiveStore {
     });
   }
 
+  /** Every day with verified objects in the store. */
+  async archivedDays(): Promise<Set<string>> {
+    const rows = await this.db.query<{ day: string }>(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM archive_days`);
+    return new Set(rows.map((row) => row.day));
+  }
+
   /** Days restored after `sinceMs`: the archiver leaves them in the database. */
   async restoredSince(sinceMs: number): Promise<Set<string>> {
     const rows = await this.db.query<{ day: string }>(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM archive_days WHERE restored_at > $1::timestamptz`, [iso(sinceMs)]);
