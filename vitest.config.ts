@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "data/**", ".tmp/**"],
+    // `*.solo.test.ts` run alone, after the others: vitest.solo.config.ts.
+    exclude: ["**/node_modules/**", "data/**", ".tmp/**", "**/*.solo.test.ts"],
     globalSetup: ["test-support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -20,6 +20,8 @@ export default defineConfig({
     __VUE_I18N_LEGACY_API__: false,
     __INTLIFY_PROD_DEVTOOLS__: false,
   },
+  // The analysis page's parser runs in a module worker: it imports the core like any module.
+  worker: { format: "es" },
   server: { proxy: { "/api": backend, "/ws": { target: backend, ws: true } } },
   build: {
     target: "es2022",
@@ -31,7 +33,8 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: "vue", test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/, priority: 3 },
-            { name: "echarts", test: /node_modules[\\/](echarts|zrender)[\\/]/, priority: 2 },
+            // Not the parts only the analysis page draws with (heat map, its colour scale and zoom, legends): they stay in its lazy chunk, out of what the big screen loads.
+            { name: "echarts", test: /node_modules[\\/](zrender|echarts(?![\\/]lib[\\/](chart[\\/]heatmap|component[\\/](visualMap|dataZoom|legend|helper[\\/]sliderMove)|visual[\\/]VisualMapping)))[\\/]/, priority: 2 },
             { name: "zod", test: /node_modules[\\/]zod[\\/]|packages[\\/]protocol[\\/]/, priority: 2 },
             { name: "element-plus", test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@ctrl|lodash-es|lodash-unified|dayjs|async-validator|@popperjs|memoize-one|normalize-wheel-es|@sxzz)[\\/]/, priority: 1 },
           ],

@@ -8,8 +8,8 @@ const FRONTEND = fileURLToPath(new URL("..", import.meta.url));
 const REPO = join(FRONTEND, "..");
 /** Where the site is built and served from. */
 export const FRONTEND_DIST = join(FRONTEND, "dist");
-/** What the build reads: the app, its configuration, and the shared schemas it bundles. */
-const INPUTS = ["src", "index.html", "vite.config.ts", "package.json"].map((path) => join(FRONTEND, path)).concat(join(REPO, "packages", "protocol", "src"));
+/** What the build reads: the app, its configuration, and the shared code it bundles (the schemas; the core's analysis and the alarm engine it replays with). */
+const INPUTS = ["src", "index.html", "vite.config.ts", "package.json"].map((path) => join(FRONTEND, path)).concat(join(REPO, "packages", "protocol", "src"), join(REPO, "packages", "core", "src"));
 
 function newestChange(path: string): number {
   const stat = statSync(path, { throwIfNoEntry: false });

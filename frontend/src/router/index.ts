@@ -34,6 +34,8 @@ export const router = createRouter({
         { path: "audit", component: () => import("../pages/audit/AuditPage.vue"), meta: { menu: "/audit", permission: "viewAudit" } },
         { path: "settings", component: () => import("../pages/settings/SettingsPage.vue"), meta: { menu: "/settings", permission: "viewSettings" } },
         { path: "license", component: () => import("../pages/license/LicensePage.vue"), meta: { menu: "/license" } },
+        // A lazy chunk of its own (ECharts heat map, the parser's worker): nothing of it reaches the big screen.
+        { path: "analysis", component: () => import("../pages/analysis/AnalysisPage.vue"), meta: { menu: "/analysis", permission: "analyseArchive" } },
         { path: ":rest(.*)*", component: () => import("../pages/not-found/NotFoundPage.vue") },
       ],
     },

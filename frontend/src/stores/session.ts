@@ -19,6 +19,8 @@ const PERMISSIONS = {
   editSettings: ["admin"],
   // The license (routes license: every logged-in user reads; admins install a file or check now).
   manageLicense: ["admin"],
+  // Offline analysis of archive files (route archive/objects: admin and engineer read the archive).
+  analyseArchive: ["admin", "engineer"],
 } satisfies Record<string, Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

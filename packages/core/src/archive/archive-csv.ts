@@ -1,3 +1,5 @@
+import { splitQuoted } from "../analysis/csv-records.ts";
+
 /**
  * The archive's CSV (docs/archive.md): RFC 4180, `\n` line ends, empty for null. Pure
  * formatting and parsing; streaming and gzip are the caller's.
@@ -42,35 +44,7 @@ export function readingLine(r: ArchivedReading): string {
 
 /** The fields of one CSV line (a line without line breaks inside quotes, as the archive writes readings). */
 export function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let value = "";
-      i++;
-      for (;;) {
-        const quote = line.indexOf('"', i);
-        if (quote < 0) throw new Error("a quoted field is not closed");
-        value += line.slice(i, quote);
-        if (line[quote + 1] === '"') {
-          value += '"';
-          i = quote + 2;
-        } else {
-          i = quote + 1;
-          break;
-        }
-      }
-      fields.push(value);
-      if (i < line.length && line[i] !== ",") throw new Error("text after a quoted field");
-      i++;
-    } else {
-      const comma = line.indexOf(",", i);
-      const end = comma < 0 ? line.length : comma;
-      fields.push(line.slice(i, end));
-      i = end + 1;
-    }
-  }
-  return fields;
+  return line.includes('"') ? splitQuoted(line, 0) : line.split(",");
 }
 
 function number(text: string, name: string): number {
