@@ -66,7 +66,7 @@ disk_mb=$(df -Pm "$DEPLOY" | awk 'NR == 2 { print $4 }')
 if [ "$disk_mb" -ge "$MIN_DISK_MB" ]; then note "disk" "enough free (at least $((MIN_DISK_MB / 1024)) GB)"; else problems+=("disk: ${disk_mb} MB free in $DEPLOY, at least ${MIN_DISK_MB} MB are needed"); fi
 
 running=false
-if [ ${#COMPOSE[@]} -gt 0 ] && [ -n "$("${COMPOSE[@]}" -f "$DEPLOY/docker-compose.yml" ps -q 2>/dev/null)" ]; then running=true; fi
+if [ ${#COMPOSE[@]} -gt 0 ] && [ -f "$ENV_FILE" ] && [ -n "$("${COMPOSE[@]}" -f "$DEPLOY/docker-compose.yml" --env-file "$ENV_FILE" ps -q 2>/dev/null)" ]; then running=true; fi
 for port in "${PORTS[@]}"; do
   if ! $running && command -v ss >/dev/null 2>&1 && ss -Hltn "sport = :$port" | grep -q .; then
     problems+=("port $port is in use by another program: free it (ss -ltnp 'sport = :$port')")

@@ -29,7 +29,8 @@ done
 case "$KEEP" in ''|*[!0-9]*|0) echo "--keep is a whole number of backups, at least 1" >&2; exit 2 ;; esac
 
 compose() {
-  if docker compose version >/dev/null 2>&1; then docker compose -f "$DEPLOY/docker-compose.yml" "$@"; else docker-compose -f "$DEPLOY/docker-compose.yml" "$@"; fi
+  local files=(-f "$DEPLOY/docker-compose.yml" --env-file "$DEPLOY/.env")
+  if docker compose version >/dev/null 2>&1; then docker compose "${files[@]}" "$@"; else docker-compose "${files[@]}" "$@"; fi
 }
 dump_database() {
   if [ -n "${DATABASE_URL:-}" ]; then pg_dump -Fc --no-owner "$DATABASE_URL"; else compose exec -T timescaledb pg_dump -U mcs -Fc --no-owner mcs; fi

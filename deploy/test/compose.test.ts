@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -54,5 +57,25 @@ describe("deploy/docker-compose.yml", () => {
     const dockerfile = read("Dockerfile");
     const workspaces = JSON.parse(read("../package.json")).workspaces as string[];
     for (const workspace of workspaces) expect(dockerfile).toContain(`COPY ${workspace}/package.json`);
+  });
+});
+
+// Issue 14: the file as Compose itself reads it (Debian's docker-compose; no engine needed).
+describe("docker-compose config", () => {
+  it("accepts the compose file with an .env made from .env.example, and names the project mcs-iot", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcs-compose-"));
+    const env = join(dir, ".env");
+    writeFileSync(env, read(".env.example").replace(/^(POSTGRES_PASSWORD|MQTT_WORKER_PASSWORD|MQTT_BACKEND_PASSWORD)=$/gm, "$1=not-a-real-secret").replace(/^MCS_PUBLIC_URL=$/m, "MCS_PUBLIC_URL=https://gas.plant.example"));
+    try {
+      const config = await new Promise<string>((resolve, reject) =>
+        execFile("docker-compose", ["-f", fileURLToPath(new URL("../docker-compose.yml", import.meta.url)), "--env-file", env, "config"], (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
+      );
+      const parsed = parse(config) as { services: Record<string, Service> };
+      expect(Object.keys(parsed.services).sort()).toEqual(["backend", "mosquitto", "nginx", "redis", "timescaledb", "worker"]);
+      expect(parsed.services.worker?.environment?.MQTT_URL).toBe("mqtt://mcs-worker:not-a-real-secret@mosquitto:1883");
+      expect(read(".env.example")).toMatch(/^COMPOSE_PROJECT_NAME=mcs-iot$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
