@@ -1,0 +1,47 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const CONF = fileURLToPath(new URL("../nginx/nginx.conf", import.meta.url));
+
+// Issue 14: Debian's nginx checks the project's config (`nginx -t`). Only what names the
+// container's world is moved for the check: the backend's address (Docker's DNS name
+// `backend`), the certificates' and the logs' folders.
+describe("deploy/nginx/nginx.conf", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcs-nginx-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const check = async (conf: string) => {
+    const file = join(dir, "nginx.conf");
+    writeFileSync(file, conf);
+    return run("nginx", ["-t", "-p", dir, "-e", join(dir, "error.log"), "-c", file, "-g", `pid ${join(dir, "nginx.pid")};`]).then(
+      ({ stderr }) => ({ ok: true, out: stderr }),
+      (error: { stderr: string }) => ({ ok: false, out: error.stderr }),
+    );
+  };
+  const localised = async () => {
+    mkdirSync(join(dir, "certs"), { recursive: true });
+    mkdirSync(join(dir, "logs"), { recursive: true });
+    await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", join(dir, "certs", "server-key.pem"), "-out", join(dir, "certs", "server.pem")]);
+    return readFileSync(CONF, "utf8")
+      .replaceAll("/etc/nginx/certs/", `${join(dir, "certs")}/`)
+      .replaceAll("/var/log/nginx/", `${join(dir, "logs")}/`)
+      .replaceAll("http://backend:8080", "http://127.0.0.1:8080");
+  };
+
+  it("passes nginx -t", async () => {
+    const result = await check(await localised());
+    expect(result.out).toContain("syntax is ok");
+    expect(result).toMatchObject({ ok: true, out: expect.stringContaining("test is successful") });
+  });
+
+  it("would fail on a broken config (the check is real)", async () => {
+    const result = await check((await localised()).replace("proxy_http_version 1.1;", "proxy_http_version;"));
+    expect(result).toMatchObject({ ok: false, out: expect.stringMatching(/invalid number of arguments in "proxy_http_version"/) });
+  });
+});
