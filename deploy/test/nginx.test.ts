@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const CONF = fileURLToPath(new URL("../nginx/nginx.conf", import.meta.url));
+/** Debian's nginx lives in /usr/sbin, which not every user's PATH has. */
+const NGINX = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
 
 // Issue 14: Debian's nginx checks the project's config (`nginx -t`). Only what names the
 // container's world is moved for the check: the backend's address (Docker's DNS name
@@ -19,7 +21,7 @@ describe("deploy/nginx/nginx.conf", () => {
   const check = async (conf: string) => {
     const file = join(dir, "nginx.conf");
     writeFileSync(file, conf);
-    return run("nginx", ["-t", "-p", dir, "-e", join(dir, "error.log"), "-c", file, "-g", `pid ${join(dir, "nginx.pid")};`]).then(
+    return run(NGINX, ["-t", "-p", dir, "-e", join(dir, "error.log"), "-c", file, "-g", `pid ${join(dir, "nginx.pid")};`]).then(
       ({ stderr }) => ({ ok: true, out: stderr }),
       (error: { stderr: string }) => ({ ok: false, out: error.stderr }),
     );
