@@ -42,6 +42,13 @@ describe("deploy/nginx/nginx.conf", () => {
     expect(result).toMatchObject({ ok: true, out: expect.stringContaining("test is successful") });
   });
 
+  it("hides its version, sends browsers to HTTPS and keeps them there", () => {
+    const conf = readFileSync(CONF, "utf8");
+    expect(conf).toMatch(/^\s*server_tokens off;$/m);
+    expect(conf).toMatch(/listen 80;\s*return 301 https:\/\/\$host\$request_uri;/);
+    expect(conf).toMatch(/add_header Strict-Transport-Security "max-age=31536000" always;/);
+  });
+
   it("would fail on a broken config (the check is real)", async () => {
     const result = await check((await localised()).replace("proxy_http_version 1.1;", "proxy_http_version;"));
     expect(result).toMatchObject({ ok: false, out: expect.stringMatching(/invalid number of arguments in "proxy_http_version"/) });
