@@ -1,12 +1,12 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  ALARMS_HEADER, ARCHIVE_SCHEMA_VERSION, archiveKeys, AUDIT_HEADER, calibVersionAt, compareReadingKeys, dayOf, parseReadingLine, readingLine,
+  ALARMS_HEADER, ARCHIVE_SCHEMA_VERSION, archiveKeys, AUDIT_HEADER, calibVersionAt, compareReadingKeys, dayOf, deviceTimesOf, parseReadingLine, readingKey, readingLine,
   SENSOR_DATA_HEADER, type ArchivedDevice, type ArchivedReading, type SensorDataManifest,
 } from "@mcs/core";
 import {
-  alarmSettingsOf, ArchiveStore, createLogger, describeS3Error, DeviceStore, digestOf, gunzipLines, GzipLineWriter, openArchiveStore, RecordsDays,
-  S3ObjectStore, SettingsStore, TelemetryDays, type ArchiveRunRecord, type Clock, type Db, type ObjectStore, type StoredReading, type WrittenFile,
+  alarmSettingsOf, ArchiveStore, createLogger, describeStoreError, DeviceStore, digestOf, gunzipLines, GzipLineWriter, openArchiveStore, RecordsDays,
+  SettingsStore, TelemetryDays, type ArchiveRunRecord, type Clock, type Db, type ObjectStore, type StoredReading, type WrittenFile,
 } from "@mcs/platform";
 
 const log = createLogger("worker.archive");
@@ -86,7 +86,7 @@ export class Archiver {
       // A day of alarms and audit only (no readings) is archived once; one with readings each time it has them.
       const days = [...new Set([...readingDays, ...[...recordDays].filter((day) => !archived.has(day))])].sort();
       const purgeBefore = dayOf(started - retention.records_days * DAY_MS);
-      const purgeDays = (await this.records.daysWithRecords(purgeBefore)).filter((day) => day < purgeBefore);
+      const purgeDays = await this.records.daysWithRecords(purgeBefore);
       totals.daysTotal = days.length;
       await this.runs.progress(run.id, totals, clock.now());
       log.info({ run: run.id, before, days: days.length, purge: purgeDays.length }, "archive run started");
@@ -103,7 +103,7 @@ export class Archiver {
       }
       for (const day of purgeDays) await this.purgeRecords(store, day, temp);
     } catch (caught) {
-      error = store instanceof S3ObjectStore ? describeS3Error(caught, store.config) : (caught as Error).message ?? String(caught);
+      error = describeStoreError(store, caught);
       log.error({ err: caught, run: run.id, done: totals.days }, "archive run failed: the days not done stay in the database");
     } finally {
       clearInterval(heartbeat);
@@ -176,8 +176,7 @@ export class Archiver {
     const stored = await store.getStream(keys.sensor_data);
     const storedManifest = stored ? await readManifest(store, keys.manifest) : null;
     const storedDevices = new Map((storedManifest?.devices ?? []).map((device) => [device.sn, device]));
-    const storedDeviceTimes = new Map<string, number>();
-    for (const device of storedManifest?.devices ?? []) for (const [ts, seq, deviceTs] of device.device_times) storedDeviceTimes.set(`${device.sn}|${ts}|${seq}`, deviceTs);
+    const storedDeviceTimes = deviceTimesOf(storedManifest?.devices ?? []);
     const known = new Map((await this.devices.list()).map((device) => [device.sn, device]));
     const writer = new GzipLineWriter(file);
     await writer.line(SENSOR_DATA_HEADER);
@@ -227,7 +226,7 @@ export class Archiver {
         } else {
           const reading = b.value as ArchivedReading;
           const before = storedDevices.get(reading.sn);
-          const deviceTs = storedDeviceTimes.get(`${reading.sn}|${reading.ts}|${reading.seq}`) ?? null;
+          const deviceTs = storedDeviceTimes.get(readingKey(reading.sn, reading.ts, reading.seq)) ?? null;
           await write(reading, before ? calibVersionAt(before.calib_versions, reading.ts, reading.seq) : 0, deviceTs);
           b = await fromStore!.next();
         }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { parseArchiveKey } from "@mcs/core";
-import { ArchiveStore, describeS3Error, openArchiveStore, RestoreError, restoreDay, S3ObjectStore, SettingsStore, TelemetryDays, type ObjectStore } from "@mcs/platform";
+import { ArchiveStore, describeStoreError, openArchiveStore, RestoreError, restoreDay, SettingsStore, TelemetryDays, type ObjectStore } from "@mcs/platform";
 import {
   ArchiveObjectListSchema, ArchiveRestoreInputSchema, ArchiveRestoreResultSchema, ArchiveRunInputSchema, ArchiveRunListSchema, type ArchiveObject,
 } from "@mcs/protocol";
@@ -38,7 +38,7 @@ const archiveRoutes: FastifyPluginAsyncZod<ArchiveRoutesOptions> = async (app, o
       return await use(store);
     } catch (error) {
       if (error instanceof AppError || error instanceof RestoreError) throw error;
-      throw unavailable(`the archive's storage could not be used: ${store instanceof S3ObjectStore ? describeS3Error(error, store.config) : (error as Error).message}`);
+      throw unavailable(`the archive's storage could not be used: ${describeStoreError(store, error)}`);
     } finally {
       await store.close();
     }
@@ -102,7 +102,7 @@ const archiveRoutes: FastifyPluginAsyncZod<ArchiveRoutesOptions> = async (app, o
         stream = await store.getStream(key);
       } catch (error) {
         await store.close();
-        throw unavailable(`the archive's storage could not be used: ${store instanceof S3ObjectStore ? describeS3Error(error, store.config) : (error as Error).message}`);
+        throw unavailable(`the archive's storage could not be used: ${describeStoreError(store, error)}`);
       }
       if (!stream) {
         await store.close();

@@ -41,6 +41,18 @@ export interface SensorDataManifest {
   created_at: string;
 }
 
+/** The detector's own time of each `clock` reading of a manifest, by `sn|ts|seq`. */
+export function deviceTimesOf(devices: readonly Pick<ArchivedDevice, "sn" | "device_times">[]): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const device of devices) for (const [ts, seq, deviceTs] of device.device_times ?? []) times.set(readingKey(device.sn, ts, seq), deviceTs);
+  return times;
+}
+
+/** The key `deviceTimesOf` files a reading under. */
+export function readingKey(sn: string, ts: number, seq: number): string {
+  return `${sn}|${ts}|${seq}`;
+}
+
 /** The calibration version a reading at (ts, seq) was calibrated with; 0 where the file does not say. */
 export function calibVersionAt(points: readonly [number, number, number][], ts: number, seq: number): number {
   let version = 0;

@@ -1,4 +1,4 @@
-import { archiveKeys, calibVersionAt, parseReadingLine, SENSOR_DATA_HEADER, type SensorDataManifest } from "@mcs/core";
+import { archiveKeys, calibVersionAt, deviceTimesOf, parseReadingLine, readingKey, SENSOR_DATA_HEADER, type SensorDataManifest } from "@mcs/core";
 import type { ObjectStore } from "../storage/object-store.ts";
 import { gunzipLines } from "./gzip-lines.ts";
 import type { RestoredReading, TelemetryDays } from "./telemetry-day.ts";
@@ -31,8 +31,7 @@ export async function restoreDay(store: ObjectStore, days: TelemetryDays, day: s
     }
   }
   const extras = new Map((manifest?.devices ?? []).map((device) => [device.sn, device]));
-  const deviceTimes = new Map<string, number>();
-  for (const device of manifest?.devices ?? []) for (const [ts, seq, deviceTs] of device.device_times ?? []) deviceTimes.set(`${device.sn}|${ts}|${seq}`, deviceTs);
+  const deviceTimes = deviceTimesOf(manifest?.devices ?? []);
 
   let rows = 0;
   let inserted = 0;
@@ -55,7 +54,7 @@ export async function restoreDay(store: ObjectStore, days: TelemetryDays, day: s
     batch.push({
       ...reading,
       calib_version: device ? calibVersionAt(device.calib_versions ?? [], reading.ts, reading.seq) : 0,
-      device_ts: deviceTimes.get(`${reading.sn}|${reading.ts}|${reading.seq}`) ?? null,
+      device_ts: deviceTimes.get(readingKey(reading.sn, reading.ts, reading.seq)) ?? null,
     });
     rows++;
     if (batch.length >= BATCH) {
