@@ -75,7 +75,7 @@ export interface AppDeps {
 }
 
 /** Bodies are small JSON documents; a larger one is refused (413) before it is parsed. */
-const BODY_LIMIT_BYTES = 64 * 1024;
+export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
  * The REST API. Everything is a plugin, registered in order: external services (ports,

@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { ENTRY_POINTS } from "../scripts/bundle.ts";
 
 // No Docker engine here: the compose file is checked statically against the files it
 // mounts and the programs it runs; the same Mosquitto config runs for real in the tests.
 const read = (path: string) => readFileSync(fileURLToPath(new URL(`../${path}`, import.meta.url)), "utf8");
-interface Service { volumes?: string[]; environment?: Record<string, string>; ports?: string[]; command?: string[] }
-const compose = parse(read("docker-compose.yml")) as { services: Record<string, Service> };
+interface Service { image?: string; volumes?: string[]; environment?: Record<string, string>; ports?: string[]; command?: string[]; healthcheck?: unknown; depends_on?: unknown; restart?: string; mem_limit?: string }
+const compose = parse(read("docker-compose.yml"), { merge: true }) as { services: Record<string, Service> };
 const mosquittoConf = read("mosquitto/mosquitto.conf");
 const acl = read("mosquitto/acl");
 
@@ -34,13 +35,42 @@ describe("deploy/docker-compose.yml", () => {
     expect(acl).toMatch(/^user mcs-backend$/m);
   });
 
-  it("runs the worker and the backend with the product's own scripts and variables", () => {
-    const scripts = JSON.parse(read("../package.json")).scripts as Record<string, string>;
+  it("runs the worker and the backend as the built JavaScript the image holds", () => {
     for (const name of ["worker", "backend"]) {
       const service = compose.services[name]!;
-      expect(scripts[service.command![2]!]).toBeDefined();
+      expect(service.command!.slice(0, 2)).toEqual(["node", "--enable-source-maps"]);
+      expect(Object.keys(ENTRY_POINTS).map((entry) => `dist/${entry}.mjs`)).toContain(service.command![2]);
       expect(Object.keys(service.environment!)).toEqual(expect.arrayContaining(["DATABASE_URL", "REDIS_URL", "MQTT_URL"]));
     }
+  });
+
+  it("publishes only 80, 443 and 8883 to the host", () => {
+    const published = Object.values(compose.services).flatMap((service) => service.ports ?? []);
+    expect(published.sort()).toEqual(["443:443", "80:80", "8883:8883"]);
+  });
+
+  it("checks the health of every service but the worker, and starts each after what it needs", () => {
+    const unchecked = Object.entries(compose.services).filter(([, service]) => !service.healthcheck).map(([name]) => name);
+    // The worker has no port to ask; Docker restarts it when it exits (the file says why).
+    expect(unchecked).toEqual(["worker"]);
+    expect(compose.services.worker?.depends_on).toMatchObject({ timescaledb: { condition: "service_healthy" }, redis: { condition: "service_healthy" }, mosquitto: { condition: "service_healthy" } });
+    expect(compose.services.nginx?.depends_on).toMatchObject({ backend: { condition: "service_healthy" } });
+    for (const service of Object.values(compose.services)) expect(service.restart).toBe("unless-stopped");
+  });
+
+  it("limits memory to well under the plan's 2 GB server", () => {
+    const mb = (limit: string) => Number(/^(\d+)m$/.exec(limit)![1]);
+    const limits = Object.values(compose.services).map((service) => mb(service.mem_limit!));
+    expect(limits).toHaveLength(6);
+    expect(limits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1600);
+  });
+
+  it("pins every image to a release (never latest) and mounts the host's machine id read-only", () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.image, name).toMatch(/:[^:]+$/);
+      expect(service.image, name).not.toMatch(/:latest|:\d+(-alpine)?$/);
+    }
+    for (const name of ["worker", "backend"]) expect(compose.services[name]?.volumes).toContain("/etc/machine-id:/etc/machine-id:ro");
   });
 
   it("keeps every secret out of the file (taken from deploy/.env)", () => {

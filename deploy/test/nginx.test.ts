@@ -5,6 +5,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { MAX_FIRMWARE_BYTES, MAX_FLOORPLAN_BYTES } from "@mcs/protocol";
+import { MAX_LICENSE_FILE_BYTES } from "@mcs/core";
+import { BODY_LIMIT_BYTES } from "../../backend/src/app.ts";
+import { MAX_DEVICE_CSV_BYTES } from "../../backend/src/routes/devices/import.ts";
 
 const run = promisify(execFile);
 const CONF = fileURLToPath(new URL("../nginx/nginx.conf", import.meta.url));
@@ -45,8 +49,22 @@ describe("deploy/nginx/nginx.conf", () => {
   it("hides its version, sends browsers to HTTPS and keeps them there", () => {
     const conf = readFileSync(CONF, "utf8");
     expect(conf).toMatch(/^\s*server_tokens off;$/m);
-    expect(conf).toMatch(/listen 80;\s*return 301 https:\/\/\$host\$request_uri;/);
+    expect(conf).toMatch(/listen 80;(?:(?!listen 443)[\s\S])*location \/ \{\s*return 301 https:\/\/\$host\$request_uri;/);
     expect(conf).toMatch(/add_header Strict-Transport-Security "max-age=31536000" always;/);
+  });
+
+  it("lets through a little more than each route of the API takes, so that the API's own error answers a file just too large", () => {
+    const conf = readFileSync(CONF, "utf8");
+    const limit = (location: string) => {
+      const block = location ? conf.slice(conf.indexOf(`location ${location} {`)) : conf.slice(conf.indexOf("listen 443"));
+      const [, size, unit] = /client_max_body_size (\d+)([km]);/.exec(block.slice(0, block.indexOf("}"))) ?? [];
+      return Number(size) * (unit === "m" ? 1024 * 1024 : 1024);
+    };
+    const routes: [string, number][] = [["", Math.max(BODY_LIMIT_BYTES, MAX_LICENSE_FILE_BYTES)], ["/api/firmware", MAX_FIRMWARE_BYTES + 64 * 1024], ["/api/floorplans", MAX_FLOORPLAN_BYTES + 64 * 1024], ["= /api/devices/import", MAX_DEVICE_CSV_BYTES]];
+    for (const [location, api] of routes) {
+      expect(limit(location), location || "server").toBeGreaterThan(api);
+      expect(limit(location), location || "server").toBeLessThanOrEqual(2 * api);
+    }
   });
 
   it("would fail on a broken config (the check is real)", async () => {

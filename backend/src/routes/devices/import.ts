@@ -11,7 +11,7 @@ import { newDeviceSecret } from "../../lib/device-secret.ts";
 import { errorResponses, SESSION_SECURITY } from "../../lib/route-schemas.ts";
 
 const MAX_ROWS = 2000;
-const MAX_BYTES = 2 * 1024 * 1024;
+export const MAX_DEVICE_CSV_BYTES = 2 * 1024 * 1024;
 /** The columns a file may have, in the template's order; only `sn` is required. */
 const COLUMNS = [
   "sn", "name", "gas", "unit", "k", "b", "t_comp", "t_ref", "high_limit", "high_limit_2", "low_limit", "low_limit_2", "deadband",
@@ -46,7 +46,7 @@ type ImportRow = z.infer<typeof ImportRowSchema>;
  * is read as it is. `GET /api/devices/import/template.csv` gives the columns.
  */
 const importRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler }> = async (app, { canEdit }) => {
-  app.addContentTypeParser(["text/csv", "application/csv"], { parseAs: "string", bodyLimit: MAX_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(["text/csv", "application/csv"], { parseAs: "string", bodyLimit: MAX_DEVICE_CSV_BYTES }, (_request, body, done) => done(null, body));
 
   app.get(
     "/import/template.csv",
@@ -62,7 +62,7 @@ const importRoutes: FastifyPluginAsyncZod<{ canEdit: onRequestAsyncHookHandler }
     "/import",
     {
       onRequest: canEdit,
-      bodyLimit: MAX_BYTES,
+      bodyLimit: MAX_DEVICE_CSV_BYTES,
       schema: {
         tags: ["devices"], security: SESSION_SECURITY, consumes: ["text/csv"],
         summary: `Register devices from a CSV file (header row of field names, at most ${MAX_ROWS} rows); each row is reported`,
