@@ -14,7 +14,16 @@ export interface ProductProcess {
 
 /** Runs one of the product's entry points (e.g. `worker/src/main.ts`) as its own process, like production does. */
 export function startProductProcess(entry: string, env: Record<string, string>): ProductProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  return startNode(["--import", "tsx", entry], env);
+}
+
+/** Runs a bundled program (`dist/backend.mjs`, made by `npm run bundle`) as the images run it. */
+export function startBuiltProcess(file: string, env: Record<string, string>): ProductProcess {
+  return startNode(["--enable-source-maps", file], env);
+}
+
+function startNode(args: string[], env: Record<string, string>): ProductProcess {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "info", VITEST: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

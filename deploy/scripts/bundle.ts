@@ -47,8 +47,8 @@ const fileUrls: Plugin = {
   },
 };
 
-/** Writes dist/<name>.mjs for every entry point. */
-export async function bundle(): Promise<void> {
+/** Writes dist/<name>.mjs for every entry point (quiet: warnings and errors only). */
+export async function bundle(options: { quiet?: boolean } = {}): Promise<void> {
   await build({
     entryPoints: ENTRY_POINTS,
     outdir: OUT,
@@ -61,7 +61,7 @@ export async function bundle(): Promise<void> {
     // Error stacks and logs keep the names of classes and functions.
     keepNames: true,
     plugins: [externalPackages, fileUrls],
-    logLevel: "info",
+    logLevel: options.quiet ? "warning" : "info",
   });
 }
 
