@@ -19,6 +19,7 @@ MIN_MEMORY_MB=1800
 MIN_DISK_MB=10240
 PORTS=(80 443 8883)
 
+host_of() { echo "$1" | sed -E 's#^https?://([^/:]+).*#\1#'; }
 usage() {
   sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//'
 }
@@ -95,8 +96,10 @@ if [ -n "$GIVEN_CERT" ]; then
   echo "  - use the given certificate $GIVEN_CERT and key as $CERTS/server.pem"
 elif [ -f "$CERTS/server.pem" ]; then
   echo "  - keep the certificates in $CERTS"
+elif [ -f "$CERTS/ca.pem" ] && [ -f "$CERTS/ca-key.pem" ]; then
+  echo "  - sign a new server certificate for $(host_of "$PUBLIC_URL") with the CA kept in $CERTS (the detectors keep trusting it)"
 else
-  echo "  - make a private CA and a server certificate for $(echo "$PUBLIC_URL" | sed -E 's#^https?://([^/:]+).*#\1#') in $CERTS"
+  echo "  - make a private CA and a server certificate for $(host_of "$PUBLIC_URL") in $CERTS"
 fi
 echo "  - start the stack: ${COMPOSE[*]:-docker compose} -f $DEPLOY/docker-compose.yml up -d --build"
 echo "  - wait for https://localhost/api/health to answer ok"
@@ -123,13 +126,17 @@ if [ -n "$GIVEN_CERT" ]; then
   cp "$GIVEN_CERT" "$CERTS/server.pem"
   cp "$GIVEN_KEY" "$CERTS/server-key.pem"
 elif [ ! -f "$CERTS/server.pem" ]; then
-  host=$(echo "$PUBLIC_URL" | sed -E 's#^https?://([^/:]+).*#\1#')
-  openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=MCS-IoT plant CA" -keyout "$CERTS/ca-key.pem" -out "$CERTS/ca.pem" 2>/dev/null
+  host=$(host_of "$PUBLIC_URL")
+  # The CA is made once: a new server certificate (renewal, a new address) keeps the one the
+  # detectors already trust.
+  if [ ! -f "$CERTS/ca.pem" ] || [ ! -f "$CERTS/ca-key.pem" ]; then
+    openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=MCS-IoT plant CA" -keyout "$CERTS/ca-key.pem" -out "$CERTS/ca.pem" 2>/dev/null
+  fi
   openssl req -newkey rsa:2048 -nodes -subj "/CN=$host" -keyout "$CERTS/server-key.pem" -out "$CERTS/server.csr" 2>/dev/null
   printf 'subjectAltName=DNS:%s,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' "$host" > "$CERTS/server.ext"
   openssl x509 -req -in "$CERTS/server.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca-key.pem" -CAcreateserial -days 825 -extfile "$CERTS/server.ext" -out "$CERTS/server.pem" 2>/dev/null
   rm -f "$CERTS/server.csr" "$CERTS/server.ext"
-  echo "made a private CA and a server certificate for $host in $CERTS"
+  echo "made a server certificate for $host, signed by the private CA in $CERTS/ca.pem"
 fi
 # The broker and nginx read the key as their own users.
 chmod 0644 "$CERTS"/*.pem

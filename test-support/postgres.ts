@@ -27,9 +27,10 @@ function binDir(): string {
 
 /**
  * A throwaway PostgreSQL server on a free port, initialised in a temp folder. initdb refuses
- * to run as root, so as root the server runs as the `postgres` user.
+ * to run as root, so as root the server runs as the `postgres` user. `settings` (`name=value`)
+ * come last and win, e.g. the compose file's tuning for a measurement of production.
  */
-export async function startPostgres(): Promise<PostgresInstance> {
+export async function startPostgres(options: { settings?: string[] } = {}): Promise<PostgresInstance> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), "mcs-pg-"));
   const asRoot = process.getuid?.() === 0;
@@ -47,7 +48,7 @@ export async function startPostgres(): Promise<PostgresInstance> {
   run("initdb", ["-D", join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]);
   const start = () => run("pg_ctl", [
     "-D", join(dir, "data"), "-l", join(dir, "pg.log"), "-w",
-    "-o", `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c max_connections=200`,
+    "-o", `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c max_connections=200${(options.settings ?? []).map((setting) => ` -c ${setting}`).join("")}`,
     "start",
   ]);
   start();

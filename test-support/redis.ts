@@ -7,6 +7,7 @@ import { freePort, waitForPort } from "./free-port.ts";
 export interface RedisInstance {
   port: number;
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -22,6 +23,7 @@ export async function startRedis(): Promise<RedisInstance> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

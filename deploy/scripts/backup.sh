@@ -7,8 +7,9 @@
 #
 # The database is the compose stack's (docker compose exec timescaledb), or the one
 # DATABASE_URL names when it is set (a host without containers, and the tests).
-# A restore replaces the database's contents with the backup's; the files it brings back
-# are put in place, and those they replace are kept beside them as *.before-restore.
+# A restore replaces the database with the backup's (the one replaced is kept as
+# mcs_before_restore); the files it brings back are put in place, and those they replace
+# are kept beside them as *.before-restore. Stop the backend and the worker first.
 set -euo pipefail
 
 DEPLOY="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,14 +36,52 @@ compose() {
 dump_database() {
   if [ -n "${DATABASE_URL:-}" ]; then pg_dump -Fc --no-owner "$DATABASE_URL"; else compose exec -T timescaledb pg_dump -U mcs -Fc --no-owner mcs; fi
 }
-# One transaction: the schema is emptied and the dump's contents loaded, or, on any error,
-# nothing changes. (pg_restore --clean cannot drop the daily partitions' inherited keys.)
-restore_database() {
-  local reset="SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
+# DATABASE_URL with another database's name in it.
+url_of() {
+  local base="${DATABASE_URL%%\?*}"
+  echo "${base%/*}/$1${DATABASE_URL#"$base"}"
+}
+live_database() {
+  if [ -n "${DATABASE_URL:-}" ]; then local base="${DATABASE_URL%%\?*}"; echo "${base##*/}"; else echo mcs; fi
+}
+# SQL on the database named first (`postgres`: the server's maintenance database).
+psql_on() {
+  local database="$1"; shift
   if [ -n "${DATABASE_URL:-}" ]; then
-    { echo "$reset"; pg_restore --no-owner -f - "$1"; } | psql -q -v ON_ERROR_STOP=1 --single-transaction -d "$DATABASE_URL" >/dev/null
+    psql -qtA -v ON_ERROR_STOP=1 -d "$(url_of "$database")" -c "SET client_min_messages = warning" "$@"
   else
-    { echo "$reset"; compose exec -T timescaledb pg_restore --no-owner -f - < "$1"; } | compose exec -T timescaledb psql -q -U mcs -v ON_ERROR_STOP=1 --single-transaction -d mcs >/dev/null
+    compose exec -T timescaledb psql -qtA -U mcs -v ON_ERROR_STOP=1 -d "$database" -c "SET client_min_messages = warning" "$@"
+  fi
+}
+restore_into() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    pg_restore --no-owner --single-transaction --exit-on-error -d "$(url_of "$1")" "$2"
+  else
+    compose exec -T timescaledb pg_restore -U mcs --no-owner --single-transaction --exit-on-error -d "$1" < "$2"
+  fi
+}
+# The backup goes into a new database beside the live one, which it replaces only once the
+# whole restore has succeeded: a failed restore leaves the live database as it was. The one
+# replaced is kept as <name>_before_restore (until the next restore) in case the wrong backup
+# was chosen. TimescaleDB (the compose image) wants its extension and timescaledb_pre_restore()
+# before pg_restore, and timescaledb_post_restore() after; a plain PostgreSQL does without.
+restore_database() {
+  local dump="$1" live staged kept timescale=false
+  live=$(live_database); staged="${live}_restore"; kept="${live}_before_restore"
+  pg_restore --list "$dump" | grep -q ' EXTENSION - timescaledb$' && timescale=true
+  psql_on postgres -c "DROP DATABASE IF EXISTS \"$staged\"" -c "CREATE DATABASE \"$staged\""
+  if { ! $timescale || psql_on "$staged" -c "CREATE EXTENSION IF NOT EXISTS timescaledb" -c "SELECT timescaledb_pre_restore()" >/dev/null; } &&
+     restore_into "$staged" "$dump" &&
+     { ! $timescale || psql_on "$staged" -c "SELECT timescaledb_post_restore()" >/dev/null; }; then
+    # Whoever is still connected (the backend and the worker should be stopped) is let go.
+    psql_on postgres -c "DROP DATABASE IF EXISTS \"$kept\"" \
+      -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$live' AND pid <> pg_backend_pid()" \
+      -c "ALTER DATABASE \"$live\" RENAME TO \"$kept\"" -c "ALTER DATABASE \"$staged\" RENAME TO \"$live\"" >/dev/null
+    echo "the database $live is the backup's now; the one before is kept as $kept (DROP DATABASE $kept once you no longer need it)"
+  else
+    psql_on postgres -c "DROP DATABASE IF EXISTS \"$staged\""
+    echo "the restore failed: the database $live is as it was" >&2
+    exit 1
   fi
 }
 password_file() {

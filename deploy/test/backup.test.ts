@@ -69,6 +69,36 @@ describe("deploy/scripts/backup.sh", () => {
     expect(readFileSync(join(deploy, ".env"), "utf8")).toBe("POSTGRES_PASSWORD=secret-1\n");
     expect(readFileSync(join(deploy, ".env.before-restore"), "utf8")).toBe("POSTGRES_PASSWORD=another\n");
     expect(readFileSync(join(deploy, "certs", "ca.pem"), "utf8")).toBe("the plant's CA\n");
+    // The database it replaced is kept, in case the wrong backup was chosen.
+    const kept = createPgDb(`${url}_before_restore`);
+    try {
+      expect(await kept.query(`SELECT count(*)::int AS n FROM telemetry`)).toEqual([{ n: 200 }]);
+    } finally {
+      await kept.close();
+    }
+  }, 60_000);
+
+  it("leaves the live database as it was when a backup's dump cannot be restored", async () => {
+    // A dump PostgreSQL itself cannot load: a CHECK that its rows no longer pass.
+    const brokenUrl = await createTestDatabase("broken");
+    const broken = createPgDb(brokenUrl);
+    await broken.query(`CREATE FUNCTION allowed() RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'`);
+    await broken.query(`CREATE TABLE t (x int CHECK (allowed()))`);
+    await broken.query(`INSERT INTO t VALUES (1)`);
+    await broken.query(`CREATE OR REPLACE FUNCTION allowed() RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false'`);
+    await broken.close();
+    const staging = join(dir, "broken");
+    mkdirSync(join(staging, "files"), { recursive: true });
+    await promisify(execFile)("pg_dump", ["-Fc", "--no-owner", "-f", join(staging, "database.dump"), brokenUrl]);
+    await promisify(execFile)("tar", ["-czf", join(dir, "broken.tar.gz"), "-C", staging, "database.dump", "files"]);
+
+    const before = await snapshot();
+    const failed = await backup("--restore", join(dir, "broken.tar.gz"));
+    expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining("the restore failed: the database") });
+    expect(failed.stderr).toContain("new row for relation \"t\" violates check constraint");
+    expect(await snapshot()).toEqual(before);
+    const name = url.slice(url.lastIndexOf("/") + 1);
+    expect(await db.query(`SELECT datname FROM pg_database WHERE datname = $1`, [`${name}_restore`])).toEqual([]);
   }, 60_000);
 
   it("keeps the newest --keep backups", async () => {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,19 @@ describe("deploy/install.sh", () => {
     expect(first.stdout).toMatch(/dry run: nothing was changed\.\n$/);
     expect(first.stderr).toMatch(/cannot install:\n {2}- the Docker engine does not answer/);
     expect(files()).toEqual(before);
+  });
+
+  it("signs a new server certificate with the CA already there, so that the detectors keep trusting it", async () => {
+    mkdirSync(join(copy, "certs"));
+    writeFileSync(join(copy, "certs", "ca.pem"), "the plant's CA\n");
+    writeFileSync(join(copy, "certs", "ca-key.pem"), "its key\n");
+    try {
+      const plan = await install("--dry-run", "--url", "https://gas.plant.example");
+      expect(plan.stdout).toContain(`sign a new server certificate for gas.plant.example with the CA kept in ${join(copy, "certs")} (the detectors keep trusting it)`);
+      expect(plan.stdout).not.toContain("make a private CA");
+    } finally {
+      rmSync(join(copy, "certs"), { recursive: true });
+    }
   });
 
   it("a real run without a Docker engine stops at the prerequisite check, having changed nothing", async () => {
