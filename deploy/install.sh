@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-key install of MCS-IoT on one Docker host (docs: deploy/docker-compose.yml).
+# One-key install of MCS-IoT on one Docker host (docs/deploy.md).
 #
 #   deploy/install.sh [--dry-run] [--url https://gas.plant.example] [--cert FILE --key FILE]
 #

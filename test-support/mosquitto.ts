@@ -55,6 +55,8 @@ export interface StartMosquittoOptions {
   users: Record<string, string>;
   /** Folder for config, data, certs and log; a new temp folder if omitted. */
   dir?: string;
+  /** Runs once the files are in place and before the broker first starts (what compose's `mosquitto-init` does). */
+  beforeStart?: (files: { passwordFile: string; dataDir: string }) => void;
 }
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
@@ -91,9 +93,11 @@ export async function startMosquitto(options: StartMosquittoOptions): Promise<Mo
   // Make every file the config names: the ACL from deploy/, certificates, password file, data folder.
   const certs = await certificates();
   let passwdPath: string | undefined;
+  let dataDir = join(dir, "data");
   for (const { option, path, original } of paths) {
     mkdirSync(option === "persistence_location" ? path : dirname(path), { recursive: true });
     if (option === "password_file") passwdPath = path;
+    else if (option === "persistence_location") dataDir = path;
     else if (option === "acl_file") copyFileSync(join(DEPLOY_DIR, original.slice(original.lastIndexOf("/") + 1)), path);
     else if (option === "certfile" || option === "keyfile" || option === "cafile") {
       const name = original.slice(original.lastIndexOf("/") + 1);
@@ -112,6 +116,10 @@ export async function startMosquitto(options: StartMosquittoOptions): Promise<Mo
     giveToMosquitto(dir);
   };
   writeUsers(options.users);
+  if (options.beforeStart) {
+    options.beforeStart({ passwordFile: passwd, dataDir });
+    giveToMosquitto(dir);
+  }
 
   const logPath = join(dir, "mosquitto.log");
   let child: ChildProcess | undefined;

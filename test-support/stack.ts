@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { startNginx, type NginxInstance } from "./nginx.ts";
 import { startBuiltProcess, type ProductProcess } from "./processes.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const INIT_PASSWD = join(ROOT, "deploy", "mosquitto", "init-passwd.sh");
 
 export interface StackOptions {
   databaseUrl: string;
@@ -44,7 +46,16 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   await bundle({ quiet: true });
   const secret = { worker: randomBytes(18).toString("base64url"), backend: randomBytes(18).toString("base64url") };
-  const broker = await startMosquitto({ users: { "mcs-worker": secret.worker, "mcs-backend": secret.backend } });
+  // No accounts of the tests' own: the broker starts on what deploy/mosquitto/init-passwd.sh
+  // writes, as compose's mosquitto-init does before it.
+  const broker = await startMosquitto({
+    users: {},
+    beforeStart: ({ passwordFile, dataDir }) =>
+      execFileSync("sh", [INIT_PASSWD, passwordFile], {
+        env: { ...process.env, MQTT_WORKER_PASSWORD: secret.worker, MQTT_BACKEND_PASSWORD: secret.backend, MOSQUITTO_DATA_DIR: dataDir, MOSQUITTO_OWNER: `${process.getuid!()}:${process.getgid!()}` },
+        stdio: "pipe",
+      }),
+  });
   const dataDir = mkdtempSync(join(tmpdir(), "mcs-stack-data-"));
   const backendPort = await freePort();
   const nginx = await startNginx({ backend: `127.0.0.1:${backendPort}`, site: join(ROOT, "frontend", "dist") });

@@ -84,6 +84,18 @@ restore_database() {
     exit 1
   fi
 }
+# PostgreSQL keeps the password it was first started with (its volume), not .env's: after a
+# restore that brought back another .env (a move to a new server), the role takes the
+# restored .env's password, or the backend and the worker could not log in.
+realign_database_password() {
+  [ -z "${DATABASE_URL:-}" ] && [ -f "$DEPLOY/.env" ] || return 0
+  local password
+  password=$(sed -n 's/^POSTGRES_PASSWORD=//p' "$DEPLOY/.env" | tail -n 1)
+  [ -n "$password" ] || return 0
+  # On stdin, not in a command line; a quote in the password doubled for SQL.
+  printf "ALTER ROLE mcs PASSWORD '%s';\n" "${password//\'/\'\'}" | compose exec -T timescaledb psql -qtA -U mcs -v ON_ERROR_STOP=1 -d postgres >/dev/null
+  echo "the database role mcs has the restored .env's POSTGRES_PASSWORD"
+}
 password_file() {
   if [ -n "${MOSQUITTO_PASSWORD_FILE:-}" ]; then cat "$MOSQUITTO_PASSWORD_FILE" 2>/dev/null || true
   elif [ -z "${DATABASE_URL:-}" ]; then compose exec -T mosquitto cat /mosquitto/auth/passwd 2>/dev/null || true
@@ -105,6 +117,7 @@ if [ -n "$RESTORE" ]; then
     [ -e "$DEPLOY/$name" ] && rm -rf "$DEPLOY/$name.before-restore" && mv "$DEPLOY/$name" "$DEPLOY/$name.before-restore"
     cp -a "$work/files/$name" "$DEPLOY/$name"
   done
+  realign_database_password
   [ -s "$work/files/mosquitto-passwd" ] && echo "Mosquitto's password file is in the backup; the backend writes it again from the database at its start."
   echo "restored $RESTORE"
   exit 0

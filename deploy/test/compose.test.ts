@@ -14,6 +14,9 @@ interface Service { image?: string; volumes?: string[]; environment?: Record<str
 const compose = parse(read("docker-compose.yml"), { merge: true }) as { services: Record<string, Service> };
 const mosquittoConf = read("mosquitto/mosquitto.conf");
 const acl = read("mosquitto/acl");
+/** The one-shot that runs before the broker; every other service runs for good. */
+const ONE_SHOT = "mosquitto-init";
+const longRunning = Object.entries(compose.services).filter(([name]) => name !== ONE_SHOT);
 
 describe("deploy/docker-compose.yml", () => {
   it("mounts every file and folder the project's mosquitto.conf names", () => {
@@ -50,17 +53,31 @@ describe("deploy/docker-compose.yml", () => {
   });
 
   it("checks the health of every service but the worker, and starts each after what it needs", () => {
-    const unchecked = Object.entries(compose.services).filter(([, service]) => !service.healthcheck).map(([name]) => name);
+    const unchecked = longRunning.filter(([, service]) => !service.healthcheck).map(([name]) => name);
     // The worker has no port to ask; Docker restarts it when it exits (the file says why).
     expect(unchecked).toEqual(["worker"]);
     expect(compose.services.worker?.depends_on).toMatchObject({ timescaledb: { condition: "service_healthy" }, redis: { condition: "service_healthy" }, mosquitto: { condition: "service_healthy" } });
     expect(compose.services.nginx?.depends_on).toMatchObject({ backend: { condition: "service_healthy" } });
-    for (const service of Object.values(compose.services)) expect(service.restart).toBe("unless-stopped");
+    for (const [, service] of longRunning) expect(service.restart).toBe("unless-stopped");
+    expect(compose.services.mosquitto?.depends_on).toMatchObject({ [ONE_SHOT]: { condition: "service_completed_successfully" } });
+  });
+
+  it("writes the platform's broker accounts before the broker starts, from deploy/.env", () => {
+    const init = compose.services[ONE_SHOT]!;
+    expect(init.restart).toBe("no");
+    expect(init.environment).toEqual({ MQTT_WORKER_PASSWORD: expect.stringMatching(/^\$\{MQTT_WORKER_PASSWORD:\?/), MQTT_BACKEND_PASSWORD: expect.stringMatching(/^\$\{MQTT_BACKEND_PASSWORD:\?/) });
+    // The same volume the broker reads the password file from and the backend rewrites it in.
+    const authVolume = (service: Service) => service.volumes?.find((volume) => volume.endsWith(":/mosquitto/auth"));
+    expect(authVolume(init)).toBe("mosquitto-auth:/mosquitto/auth");
+    expect(authVolume(compose.services.mosquitto!)).toBe("mosquitto-auth:/mosquitto/auth");
+    expect(authVolume(compose.services.backend!)).toBe("mosquitto-auth:/mosquitto/auth");
+    expect(init.volumes).toContain("./mosquitto/init-passwd.sh:/init-passwd.sh:ro");
   });
 
   it("limits memory to well under the plan's 2 GB server", () => {
     const mb = (limit: string) => Number(/^(\d+)m$/.exec(limit)![1]);
-    const limits = Object.values(compose.services).map((service) => mb(service.mem_limit!));
+    // The one-shot init has exited before the others start: its limit does not add up.
+    const limits = longRunning.map(([, service]) => mb(service.mem_limit!));
     expect(limits).toHaveLength(6);
     expect(limits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1600);
   });
@@ -101,7 +118,7 @@ describe("docker-compose config", () => {
         execFile("docker-compose", ["-f", fileURLToPath(new URL("../docker-compose.yml", import.meta.url)), "--env-file", env, "config"], (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
       );
       const parsed = parse(config) as { services: Record<string, Service> };
-      expect(Object.keys(parsed.services).sort()).toEqual(["backend", "mosquitto", "nginx", "redis", "timescaledb", "worker"]);
+      expect(Object.keys(parsed.services).sort()).toEqual(["backend", "mosquitto", "mosquitto-init", "nginx", "redis", "timescaledb", "worker"]);
       expect(parsed.services.worker?.environment?.MQTT_URL).toBe("mqtt://mcs-worker:not-a-real-secret@mosquitto:1883");
       expect(read(".env.example")).toMatch(/^COMPOSE_PROJECT_NAME=mcs-iot$/m);
     } finally {
