@@ -33,8 +33,8 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: "vue", test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/, priority: 3 },
-            // Not the parts only the analysis page draws with (heat map, its colour scale and zoom, legends): they stay in its lazy chunk, out of what the big screen loads.
-            { name: "echarts", test: /node_modules[\\/](zrender|echarts(?![\\/]lib[\\/](chart[\\/]heatmap|component[\\/](visualMap|dataZoom|legend|helper[\\/]sliderMove)|visual[\\/]VisualMapping)))[\\/]/, priority: 2 },
+            // Not the parts only the analysis page draws with (heat map, its colour scale and zoom, legends), nor the overview's bar chart: they stay in their lazy chunks, out of what the big screen loads.
+            { name: "echarts", test: /node_modules[\\/](zrender|echarts(?![\\/]lib[\\/](chart[\\/](heatmap|bar)|component[\\/](visualMap|dataZoom|legend|helper[\\/]sliderMove)|visual[\\/]VisualMapping)))[\\/]/, priority: 2 },
             { name: "zod", test: /node_modules[\\/]zod[\\/]|packages[\\/]protocol[\\/]/, priority: 2 },
             { name: "element-plus", test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@ctrl|lodash-es|lodash-unified|dayjs|async-validator|@popperjs|memoize-one|normalize-wheel-es|@sxzz)[\\/]/, priority: 1 },
           ],

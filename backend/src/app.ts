@@ -36,6 +36,7 @@ import channelRoutes from "./routes/channels/index.ts";
 import { dashboardHubPlugin, type DashboardHubOptions } from "./plugins/app/dashboard-hub.ts";
 import dashboardRoutes from "./routes/dashboard/index.ts";
 import kioskTokenRoutes from "./routes/kiosk-tokens/index.ts";
+import overviewRoutes from "./routes/overview/index.ts";
 import archiveRoutes from "./routes/archive/index.ts";
 import { resolve } from "node:path";
 
@@ -50,7 +51,7 @@ export interface AppDeps {
    */
   commands?: CommandPublisher;
   /** The broker's state, as its owner knows it (the embedded server, or a probe in services mode). */
-  health?: { broker(): Health["broker"] };
+  health?: { broker(): Health["broker"]; demo?(): Health["demo"] };
   /** Mark the session cookie Secure: on wherever HTTPS is in front. */
   secureCookies?: boolean;
   /** Fastify's `trustProxy`, so that audit rows name the client, not nginx. Off by default. */
@@ -116,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(dashboardHubPlugin, deps.dashboard ?? {});
 
   const broker = deps.health?.broker ?? (() => "down" as const);
-  await app.register(healthRoutes, { prefix: "/api", broker });
+  await app.register(healthRoutes, { prefix: "/api", broker, demo: deps.health?.demo });
   await app.register(authRoutes, { prefix: "/api/auth", secureCookies: deps.secureCookies ?? false });
   await app.register(deviceRoutes, { prefix: "/api/devices" });
   await app.register(auditRoutes, { prefix: "/api/audit" });
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(alarmPresetRoutes, { prefix: "/api/alarm-presets" });
   await app.register(channelRoutes, { prefix: "/api/channels" });
   await app.register(kioskTokenRoutes, { prefix: "/api/kiosk-tokens" });
+  await app.register(overviewRoutes, { prefix: "/api/overview" });
   await app.register(licenseRoutes, { prefix: "/api/license" });
   await app.register(dashboardRoutes, { prefix: "/ws" });
   await app.register(frontendPlugin);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_ALARM_SETTINGS, evaluateReading, memoryFromOpenAlarms, type AlarmEvent, type AlarmSettings } from "@mcs/core";
+import { DEFAULT_ALARM_SETTINGS, evaluateReading, formatZoned, memoryFromOpenAlarms, type AlarmEvent, type AlarmSettings } from "@mcs/core";
 import { AlarmStore, OutboxStore } from "@mcs/platform";
 import { AlarmDetailSchema, AlarmSchema, type Alarm, type Role } from "@mcs/protocol";
 import { MODES } from "../../test-support/ports.ts";
 import { buildTestApp, expectError, type TestApp } from "./helper.ts";
 
-type Method = "GET" | "POST";
+type Method = "GET" | "POST" | "PUT";
 const ALL: Role[] = ["admin", "engineer", "operator", "viewer"];
 const EDITORS: Role[] = ["admin", "engineer"];
 const ANSWERERS: Role[] = ["admin", "engineer", "operator"];
@@ -317,10 +317,31 @@ describe.each(MODES)("/api/alarms (%s mode)", (mode) => {
       ]);
       expect(rows).toHaveLength(2);
       const stored = (await store.get(alarm.id))!;
+      // Times as the plant's wall clock with the offset (Asia/Shanghai until set): "2026-12-04 14:03:05 +08:00".
+      const plant = (iso: string | null) => formatZoned(Date.parse(iso!), "Asia/Shanghai", { withOffset: true });
       expect(rows[1]).toEqual([
-        String(alarm.id), "CSV1", "HIGH", "1", "closed", "30", "30", "value 30 > level 1 limit 25", stored.raised_at, stored.acked_at, "operator",
-        '阀门已关闭, "复查" =SUM(A1)\n第二行', stored.cleared_at, stored.closed_at, "10", stored.peak_at, "false", stored.received_at,
+        String(alarm.id), "CSV1", "HIGH", "1", "closed", "30", "30", "value 30 > level 1 limit 25", plant(stored.raised_at), plant(stored.acked_at), "operator",
+        '阀门已关闭, "复查" =SUM(A1)\n第二行', plant(stored.cleared_at), plant(stored.closed_at), "10", plant(stored.peak_at), "false", plant(stored.received_at),
       ]);
+      expect(rows[1]![8]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00$/);
+      expect(Date.parse(rows[1]![8]!.replace(" ", "T").replace(" ", ""))).toBe(Date.parse(stored.raised_at) - (Date.parse(stored.raised_at) % 1000));
+    });
+
+    // Issue 15, item 4: exports are in the plant's zone (read once per export), the offset written.
+    it("writes times in the plant's zone once it is set, and names the file by the plant's clock", async () => {
+      const alarm = await feed("CSV4", [30]);
+      const stored = (await store.get(alarm.id))!;
+      expect((await call("PUT", "/api/settings/plant", "admin", { time_zone: "America/New_York" })).statusCode).toBe(200);
+      try {
+        const res = await call("GET", "/api/alarms/export.csv?sn=CSV4", "viewer");
+        const raised = parseCsv(res.body.replace(/^\uFEFF/, ""))[1]![8]!;
+        expect(raised).toBe(formatZoned(Date.parse(stored.raised_at), "America/New_York", { withOffset: true }));
+        expect(raised).toMatch(/ -0[45]:00$/);
+        const stamp = formatZoned(t.clock.now(), "America/New_York").replace(/[-:]/g, "").replace(" ", "-");
+        expect(res.headers["content-disposition"]).toBe(`attachment; filename="alarms-${stamp}.csv"`);
+      } finally {
+        expect((await call("PUT", "/api/settings/plant", "admin", { time_zone: "Asia/Shanghai" })).statusCode).toBe(200);
+      }
     });
 
     it("takes the list's filters, and a cell that starts like a formula is kept as text", async () => {

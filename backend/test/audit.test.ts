@@ -146,8 +146,22 @@ describe.each(MODES)("GET /api/audit and /api/audit/export.csv (%s mode)", (mode
       expect(lines[0]).toBe("id,at,actor,ip,action,target,before,after");
       expect(lines.slice(1, -1).map((line) => line.split(",")[2])).toEqual(["dave", "carol", "alice", "alice"]);
       expect(lines.at(-1)).toBe("");
-      expect(lines[2]).toMatch(/,2024-03-01T06:00:00\.000Z,carol,10\.0\.0\.3,device\.update,"'=HYPERLINK\(""http:\/\/x""\)",,"\{""note"":""零点校准 \+3 %""\}"$/);
-      expect(lines[3]).toMatch(/,2024-03-01T02:00:00\.000Z,alice,10\.0\.0\.1,device\.update,A001,"\{""k"":1\}","\{""k"":1\.1\}"$/);
+      // `at` as the plant's wall clock with its offset (Asia/Shanghai until set).
+      expect(lines[2]).toMatch(/,2024-03-01 14:00:00 \+08:00,carol,10\.0\.0\.3,device\.update,"'=HYPERLINK\(""http:\/\/x""\)",,"\{""note"":""零点校准 \+3 %""\}"$/);
+      expect(lines[3]).toMatch(/,2024-03-01 10:00:00 \+08:00,alice,10\.0\.0\.1,device\.update,A001,"\{""k"":1\}","\{""k"":1\.1\}"$/);
+    });
+
+    // Issue 15, item 4: exports are in the plant's zone, the offset written.
+    it("writes `at` in the plant's zone once it is set, with that zone's offset", async () => {
+      const admin = await t.as("admin");
+      const put = (time_zone: string) => t.app.inject({ method: "PUT", url: "/api/settings/plant", headers: admin, payload: { time_zone } });
+      expect((await put("America/New_York")).statusCode).toBe(200);
+      try {
+        const lines = (await get(`/api/audit/export.csv?${DAY}&action=device&actor=carol`)).body.slice(1).split("\r\n");
+        expect(lines[1]!.split(",")[1]).toBe("2024-03-01 01:00:00 -05:00");
+      } finally {
+        expect((await put("Asia/Shanghai")).statusCode).toBe(200);
+      }
     });
 
     it("quotes text with commas and quotes; an unknown address is an empty cell", async () => {

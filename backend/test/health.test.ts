@@ -21,7 +21,7 @@ describe.each(MODES)("GET /api/health (%s mode)", (mode) => {
 
   it("reports the database and cache checked live, the broker as its owner says, and no license yet", async () => {
     const expected = mode === "services" ? "ok" : "embedded";
-    expect(await health(t.app)).toEqual({ status: "ok", db: expected, cache: expected, broker: expected, license: "trial", dead_letters: 0, dead_letters_5min: 0 });
+    expect(await health(t.app)).toEqual({ status: "ok", db: expected, cache: expected, broker: expected, license: "trial", dead_letters: 0, dead_letters_5min: 0, demo: null });
   });
 
   it("counts dead letters", async () => {

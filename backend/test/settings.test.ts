@@ -61,6 +61,8 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
       { method: "GET" as const, url: "/api/settings", roles: ["admin", "engineer"] as Role[] },
       { method: "PUT" as const, url: "/api/settings/storage", roles: ["admin"] as Role[], payload: storage() },
       { method: "PUT" as const, url: "/api/settings/retention", roles: ["admin"] as Role[], payload: { hot_days: 30 } },
+      { method: "GET" as const, url: "/api/settings/plant", roles: ALL },
+      { method: "PUT" as const, url: "/api/settings/plant", roles: ["admin"] as Role[], payload: { time_zone: "Asia/Shanghai" } },
       { method: "POST" as const, url: "/api/settings/storage/test", roles: ["admin"] as Role[], payload: storage() },
     ];
 
@@ -120,6 +122,52 @@ describe.each(MODES)("/api/settings (%s mode)", (mode) => {
       const before = (await call("GET", "/api/settings")).json();
       expectError(await call("PUT", "/api/settings/retention", "admin", payload), 400, "MCS_ERR_VALIDATION", message);
       expect((await call("GET", "/api/settings")).json()).toEqual(before);
+    });
+  });
+
+  // Issue 15, item 4: one plant time zone for every page, export and notification.
+  describe("GET and PUT /api/settings/plant", () => {
+    const asKiosk = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    it("answers Asia/Shanghai before anything is set, to every role and to the big screen's kiosk token", async () => {
+      for (const role of ALL) expect((await call("GET", "/api/settings/plant", role)).json()).toEqual({ time_zone: "Asia/Shanghai" });
+      const { token } = (await call("POST", "/api/kiosk-tokens", "admin", { name: "plant zone screen" })).json<{ token: string }>();
+      const res = await t.app.inject({ method: "GET", url: "/api/settings/plant", headers: asKiosk(token) });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ time_zone: "Asia/Shanghai" });
+      // A kiosk only looks.
+      expectError(await t.app.inject({ method: "PUT", url: "/api/settings/plant", headers: asKiosk(token), payload: { time_zone: "UTC" } }), 403, "MCS_ERR_FORBIDDEN", /kiosk token may only look/);
+    });
+
+    it("sets the zone (stored as its canonical name), writes the audit row; every role reads it", async () => {
+      const res = await call("PUT", "/api/settings/plant", "admin", { time_zone: "asia/jakarta" });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ time_zone: "Asia/Jakarta" });
+      expect((await call("GET", "/api/settings/plant", "viewer")).json()).toEqual({ time_zone: "Asia/Jakarta" });
+      const audit = (await call("GET", "/api/audit?action=settings.plant")).json<{ data: { action: string; before: unknown; after: unknown }[] }>();
+      expect(audit.data[0]).toMatchObject({ action: "settings.plant", before: null, after: { time_zone: "Asia/Jakarta" } });
+      expect((await call("PUT", "/api/settings/plant", "admin", { time_zone: "Asia/Shanghai" })).json()).toEqual({ time_zone: "Asia/Shanghai" });
+    });
+
+    it.each([
+      ["an unknown zone", { time_zone: "Mars/Olympus" }, /^body\.time_zone: "Mars\/Olympus" is not a known IANA time zone/],
+      ["an offset", { time_zone: "+08:00" }, /^body\.time_zone: "\+08:00" is not a known IANA time zone.*not an offset/],
+      ["an empty name", { time_zone: "" }, /^body\.time_zone: "" is not a known IANA time zone/],
+      ["a number", { time_zone: 8 }, /^body\.time_zone: time_zone is the name of an IANA time zone/],
+      ["no zone", {}, /^body\.time_zone: /],
+      ["an unknown field", { time_zone: "UTC", dst: true }, /^body\.dst: unknown field/],
+    ])("refuses %s with 400 naming the field, and changes nothing", async (_, payload, message) => {
+      const before = await count("audit_log");
+      expectError(await call("PUT", "/api/settings/plant", "admin", payload), 400, "MCS_ERR_VALIDATION", message);
+      expect((await call("GET", "/api/settings/plant")).json()).toEqual({ time_zone: "Asia/Shanghai" });
+      expect(await count("audit_log")).toBe(before);
+    });
+
+    it("reads an unusable stored zone as Asia/Shanghai rather than failing", async () => {
+      await t.ports.db.query(`INSERT INTO settings (key, value, updated_by, updated_at) VALUES ('plant', '{"time_zone":"Nowhere/Gone"}'::jsonb, 'test', now())
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`);
+      expect((await call("GET", "/api/settings/plant", "viewer")).json()).toEqual({ time_zone: "Asia/Shanghai" });
+      await t.ports.db.query(`DELETE FROM settings WHERE key = 'plant'`);
     });
   });
 

@@ -158,7 +158,10 @@ describe("the deployed stack: nginx → backend, detector → Mosquitto → work
     await page.locator('input[name="username"]').fill("admin");
     await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
     await page.locator('[data-test="login-submit"]').click();
-    await page.waitForURL(`${stack.url}/devices`);
+    // The plant overview first, then the device list.
+    await page.waitForURL(`${stack.url}/`);
+    await page.locator('[data-test="overview-counts"]').waitFor();
+    await page.goto(`${stack.url}/devices`);
     await page.locator('[data-test="device-table"] tr', { hasText: SN }).getByText("20 ppm").waitFor();
     await screenshot(page, "stack-admin-through-nginx");
     expect(errors).toEqual([]);

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { loadConfig } from "@mcs/platform";
+import type { BrowserContext, Page } from "playwright-core";
 import type { Device, Floorplan } from "@mcs/protocol";
-import { startServer, type Server } from "../../server/src/server.ts";
-import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
+import { screenshot } from "../../test-support/browser.ts";
+import { collectPageErrors, pageApi as api, startEmbeddedSite, type EmbeddedSite } from "../../test-support/embedded-site.ts";
 import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
 
 const ADMIN_PASSWORD = "Acceptance-admin-2301";
@@ -35,10 +31,9 @@ const DRAWING = Buffer.from(
  * admin site) driven through headless Chromium in Chinese.
  */
 describe("admin site acceptance: the whole stack, in a real browser", () => {
-  let server: Server;
-  let dir: string;
+  let site: EmbeddedSite;
+  let server: EmbeddedSite["server"];
   let base: string;
-  let browser: Browser;
   let admin: Page;
   let adminContext: BrowserContext;
   let mqttPassword: string;
@@ -48,33 +43,20 @@ describe("admin site acceptance: the whole stack, in a real browser", () => {
   const pageErrors: string[] = [];
 
   beforeAllOrFail(async () => {
-    requireBuiltSite();
-    dir = mkdtempSync(join(tmpdir(), "mcs-admin-acceptance-"));
-    [server, browser] = await Promise.all([
-      startServer(loadConfig({
-        MCS_DATA_DIR: dir, HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", MQTT_TLS_PORT: "0", HTTPS_PORT: "0",
-        MCS_ADMIN_PASSWORD: ADMIN_PASSWORD, MCS_DEMO_DEVICES: "0",
-      })),
-      launchBrowser(),
-    ]);
-    base = `http://127.0.0.1:${server.httpPort}`;
+    site = await startEmbeddedSite("admin-acceptance", { MCS_ADMIN_PASSWORD: ADMIN_PASSWORD, MCS_DEMO_DEVICES: "0" });
+    ({ server, base } = site);
   });
 
   afterAll(async () => {
     await device?.endAsync(true);
-    await browser?.close();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await site?.stop();
   });
 
   async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+    const context = await site.browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) pageErrors.push(message.text());
-    });
+    collectPageErrors(page, pageErrors);
     return { context, page };
   }
 
@@ -83,21 +65,11 @@ describe("admin site acceptance: the whole stack, in a real browser", () => {
     await page.locator('input[name="username"]').fill(username);
     await page.locator('input[name="password"]').fill(password);
     await page.locator('[data-test="login-submit"]').click();
+    // Everyone lands on the plant overview; the device list is one menu entry away.
+    await page.waitForURL(`${base}/`);
+    await page.locator('[data-test="overview-counts"]').waitFor();
+    await page.locator(".el-menu").getByText("设备管理").click();
     await page.waitForURL(`${base}/devices`);
-  }
-
-  /** The API as the page calls it: its session cookie, and the CSRF header on changes. */
-  function api<T>(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    return page.evaluate(async ({ method, path, body }) => {
-      const csrf = document.cookie.split("; ").find((part) => part.startsWith("mcs_csrf="))?.slice("mcs_csrf=".length);
-      const response = await fetch(path, {
-        method,
-        credentials: "same-origin",
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(csrf && method !== "GET" ? { "x-csrf-token": decodeURIComponent(csrf) } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: response.status === 204 ? null : await response.json() };
-    }, { method, path, body }) as Promise<{ status: number; body: T }>;
   }
 
   async function publishReading(vRaw: number): Promise<number> {

@@ -125,7 +125,7 @@ describe("the archive on the settings page (issue 13): archive now, its runs, wh
     await admin.locator('input[name="username"]').fill("admin");
     await admin.locator('input[name="password"]').fill(ADMIN_PASSWORD);
     await admin.locator('[data-test="login-submit"]').click();
-    await admin.waitForURL(`${base}/devices`);
+    await admin.waitForURL(`${base}/`);
     await admin.locator(".el-menu").getByText("系统设置").click();
     await admin.waitForURL(`${base}/settings`);
 

@@ -52,7 +52,8 @@ describe("admin site: alarm channels, in a real browser", () => {
     await t?.close();
   });
 
-  async function newPage(role: Role): Promise<{ context: BrowserContext; page: Page }> {
+  /** `prepare` runs before the first page loads (to intercept the API, say). */
+  async function newPage(role: Role, prepare?: (page: Page) => Promise<unknown>): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -64,6 +65,7 @@ describe("admin site: alarm channels, in a real browser", () => {
       if (!new URL(response.url()).pathname.startsWith("/api/")) return;
       answers.push(await response.text().catch(() => ""));
     });
+    await prepare?.(page);
     await page.goto(`${base}/login?redirect=/channels`);
     await page.locator('input[name="username"]').fill(role);
     await page.locator('input[name="password"]').fill(PASSWORD);
@@ -79,6 +81,29 @@ describe("admin site: alarm channels, in a real browser", () => {
     for (const kind of ["邮件", "钉钉", "飞书", "企业微信", "Webhook", "短信"]) await admin.locator(".kind-name", { hasText: kind }).first().waitFor();
     await admin.locator('[data-test="channels-intro"]').getByText("新建通道默认通知所有设备、所有报警类型、全天 24 小时").waitFor();
     await admin.locator(".el-menu").getByText("报警通道").waitFor();
+  });
+
+  it("says there is no alarm channel yet, and its button opens the form for a new one", async () => {
+    await admin.locator('[data-test="channels-none"]').getByText("还没有报警通道").waitFor();
+    await admin.locator('[data-test="channels-none-add"]').click();
+    const drawer = admin.locator('[data-test="channel-drawer"]');
+    await drawer.getByText("添加邮件通道").waitFor();
+    await drawer.getByRole("button", { name: "取消" }).click();
+    await drawer.waitFor({ state: "hidden" });
+  });
+
+  it("shows a list that failed to load as an error, never as \"no channel yet\"", async () => {
+    const { context, page } = await newPage("admin", (page) =>
+      page.route(
+        (url) => url.pathname === "/api/channels",
+        (route) => route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "MCS_ERR_UNAVAILABLE", message: "the database did not answer" } }) }),
+      ),
+    );
+    await page.locator(".el-alert--error").getByText("the database did not answer").waitFor();
+    await page.locator('[data-test="channel-card-email"]').waitFor();
+    expect(await page.locator('[data-test="channels-none"]').count()).toBe(0);
+    expect(await page.getByText("尚未配置此类通道").count()).toBe(0);
+    await context.close();
   });
 
   it("adds a webhook channel with working hours: required fields first, then the server's refusal on its field", async () => {

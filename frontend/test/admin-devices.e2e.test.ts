@@ -5,6 +5,7 @@ import type { Device, Role } from "@mcs/protocol";
 import { buildTestApp, PASSWORD, type TestApp } from "../../backend/test/helper.ts";
 import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
 import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
+import { plantDateTime } from "../src/lib/plant-time.ts";
 
 const SN = "E2E-CH4-01";
 /** Registered with its limits left to the H2S preset (GBZ 2.1: 7 / 14 ppm), level 1 given. */
@@ -71,10 +72,45 @@ describe("admin site: devices, in a real browser", () => {
     await admin.locator('[data-test="login-error"]').getByText("用户名或密码错误").waitFor();
 
     await logIn(admin, "admin");
+    // The login page sent here by /devices goes back there.
     await admin.waitForURL(`${base}/devices`);
     await admin.locator(".el-menu").getByText("设备管理").waitFor();
     await admin.locator(".el-menu").getByText("报警中心").waitFor();
     expect(await admin.locator('[data-test="current-role"]').textContent()).toBe("管理员");
+  });
+
+  it("says the plant is quiet when no alarm is open, but shows an alarm list that failed to load as an error, never as quiet", async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${base}/login?redirect=/alarms`);
+    await logIn(page, "admin");
+    await page.waitForURL(`${base}/alarms`);
+    const empty = page.locator('[data-test="alarms-empty"]');
+    await empty.getByText("没有未关闭的报警").waitFor();
+    await empty.getByText("厂区目前平静").waitFor();
+    await screenshot(page, "alarms-quiet");
+    // Another filter: nothing matches, and the way back is offered.
+    await page.locator('[data-test="alarm-state-filter"]').click();
+    await page.locator(".el-select-dropdown__item:visible", { hasText: "已关闭" }).click();
+    await empty.getByText("没有符合条件的报警").waitFor();
+    await empty.locator('[data-test="empty-clear-filters"]').click();
+    await empty.getByText("没有未关闭的报警").waitFor();
+
+    // The server fails from now on: the error shows, and nothing claims the plant is quiet.
+    await page.route(
+      (url) => url.pathname === "/api/alarms",
+      (route) => route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "MCS_ERR_UNAVAILABLE", message: "the database did not answer" } }) }),
+    );
+    await page.reload();
+    await page.locator(".el-alert--error").getByText("the database did not answer").waitFor();
+    await page.locator('[data-test="alarms-empty"][data-state="failed"]').getByText("列表未能加载").waitFor();
+    expect(await page.getByText("没有未关闭的报警").count()).toBe(0);
+    expect(await page.getByText("厂区目前平静").count()).toBe(0);
+    await screenshot(page, "alarms-load-failed");
+    // Once the server answers again, retrying shows the list as it is.
+    await page.unrouteAll();
+    await page.locator('[data-test="empty-retry"]').click();
+    await empty.getByText("没有未关闭的报警").waitFor();
+    await context.close();
   });
 
   it("adds a device through the dialog, checked with the server's schema first, and shows its password once", async () => {
@@ -140,7 +176,7 @@ describe("admin site: devices, in a real browser", () => {
 
     await admin.locator(".el-menu").getByText("报警中心").click();
     await admin.waitForURL(`${base}/alarms`);
-    await admin.locator('[data-test="alarm-table"]').getByText("没有报警").waitFor();
+    await admin.locator('[data-test="alarm-table"]').getByText("没有未关闭的报警").waitFor();
     expect(await admin.locator('[data-test="alarm-export"]').getAttribute("href")).toBe("/api/alarms/export.csv?state=open");
     await admin.goBack();
     await admin.locator('[data-test="device-summary"]').getByText("罐区 1 号甲烷探头").waitFor();
@@ -163,7 +199,8 @@ describe("admin site: devices, in a real browser", () => {
     const { context, page } = await newPage();
     await page.goto(`${base}/login`);
     await logIn(page, "operator");
-    await page.waitForURL(`${base}/devices`);
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/devices`);
     await page.locator(`[data-test="device-link-${SN}"]`).waitFor();
     expect(await page.locator('[data-test="current-role"]').textContent()).toBe("操作员");
     for (const button of ["add-device", "edit-device", "delete-device"]) expect(await page.locator(`[data-test="${button}"]`).count()).toBe(0);
@@ -209,7 +246,8 @@ describe("admin site: devices, in a real browser", () => {
     ({ context: pageContext, page } = await newPage());
     await page.goto(`${base}/login`);
     await logIn(page, "admin");
-    await page.waitForURL(`${base}/devices`);
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/devices`);
     await page.locator('[data-test="add-device"]').click();
     await input("sn").fill(PRESET_SN);
 
@@ -341,7 +379,8 @@ describe("admin site: devices, in a real browser", () => {
     );
     await db.query(episode, [live!.id, SN, "FAULT", 1, new Date(now - 120_000).toISOString(), 30, 150, null, null, 150, new Date(now - 120_000).toISOString(), "over-range", false, new Date(now - 120_000).toISOString()]);
 
-    const local = (iso: string) => page.evaluate((value) => new Date(value).toLocaleString("zh-CN", { hour12: false }), iso);
+    // Times are the plant's wall clock (Asia/Shanghai by default), whatever the browser's zone.
+    const local = async (iso: string) => plantDateTime(Date.parse(iso), "Asia/Shanghai");
     await page.locator(".el-menu").getByText("报警中心").click();
     await page.waitForURL(`${base}/alarms`);
     const table = page.locator('[data-test="alarm-table"]');
@@ -394,7 +433,7 @@ describe("admin site: devices, in a real browser", () => {
     const { context, page } = await newPage();
     await page.goto(`${base}/login`);
     await logIn(page, "admin");
-    await page.waitForURL(`${base}/devices`);
+    await page.waitForURL(`${base}/`);
     await page.goto(`${base}/devices/${SN}`);
     await page.locator('[data-test="last-refusal"]').getByText("payload is not JSON", { exact: false }).waitFor();
     await page.locator('[data-test="flag-clock"]').getByText("时钟异常").waitFor();

@@ -63,7 +63,8 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     await page.locator('input[name="username"]').fill(username);
     await page.locator('input[name="password"]').fill(password);
     await page.locator('[data-test="login-submit"]').click();
-    await page.waitForURL(`${base}/devices`);
+    // Everyone lands on the plant overview.
+    await page.waitForURL(`${base}/`);
   }
 
   async function logOut(page: Page): Promise<void> {
@@ -153,14 +154,14 @@ describe("admin site: people, audit log, settings, import, calibration and maint
 
     // Settings: readable, not changeable.
     await menu.getByText("系统设置").click();
-    await page.getByText("只有管理员可以修改").waitFor();
+    await page.getByText("您可以查看系统设置，只有管理员可以修改。").waitFor();
     expect(await page.locator('[data-test="retention-save"]').count()).toBe(0);
     // The archive's runs are there to read; starting one is for admins (issue 13, part 5).
     await page.locator('[data-test="archive-card"]').waitFor();
     expect(await page.locator('[data-test="archive-run"]').count()).toBe(0);
     // The users page is not for engineers: back to the start page.
     await page.goto(`${base}/users`);
-    await page.waitForURL(`${base}/devices`);
+    await page.waitForURL(`${base}/`);
 
     await page.locator('[data-test="current-user"]').click();
     await page.locator('[data-test="change-password"]').click();
@@ -275,8 +276,34 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     ].join("\n");
     await dialog.locator('input[type="file"]').setInputFiles({ name: "devices.csv", mimeType: "text/csv", buffer: Buffer.from(`\uFEFF${csv}\n`) });
     await dialog.locator('[data-test="import-file-name"]').getByText("devices.csv").waitFor();
-    await admin.locator('[data-test="import-check"]').click();
-    await dialog.locator('[data-test="import-summary"]').getByText("共 3 行：2 行可以导入，1 行有错误").waitFor();
+
+    // The server held at its work (the check looks each device up): the file goes up (100 %), then
+    // "processing" shows until the answer comes. Holding the request itself would hold its upload too.
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const lookUp = t.app.devices.get;
+    t.app.devices.get = async (sn) => {
+      await held;
+      return lookUp.call(t.app.devices, sn);
+    };
+    try {
+      await admin.locator('[data-test="import-check"]').click();
+      const progress = dialog.locator('[data-test="upload-progress"]');
+      await dialog.locator('[data-test="upload-progress"][data-phase="processing"][data-percent="100"]').waitFor();
+      await progress.getByText("已上传，服务器正在处理").waitFor();
+      await screenshot(admin, "import-processing");
+      expect(await dialog.locator('[data-test="import-summary"]').count()).toBe(0);
+      // Closing now would lose the answer (and, on an import, the new devices' passwords): the dialog waits for it.
+      await admin.keyboard.press("Escape");
+      await progress.waitFor();
+      expect(await dialog.getByRole("button", { name: "取消" }).isDisabled()).toBe(true);
+      answer();
+      await dialog.locator('[data-test="import-summary"]').getByText("共 3 行：2 行可以导入，1 行有错误").waitFor();
+      await progress.waitFor({ state: "detached" });
+    } finally {
+      answer();
+      t.app.devices.get = lookUp;
+    }
     const report = dialog.locator('[data-test="import-report"]');
     expect(await report.locator('[data-test="import-row-error"]').count()).toBe(1);
     expect(await report.locator('[data-test="import-row-error"]').textContent()).toMatch(/^sn: /);
@@ -304,6 +331,37 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     expect(await dialog.locator('[data-test="import-password"]').count()).toBe(0);
     await dialog.getByRole("button", { name: "取消" }).click();
     await dialog.waitFor({ state: "hidden" });
+  });
+
+  it("shows a large file's upload going up per cent by per cent over a slow line, then the check's result", async () => {
+    const cdp = await admin.context().newCDPSession(admin);
+    await cdp.send("Network.enable");
+    // About 35 KB at 16 KB/s: two seconds of upload, as a plant's slow uplink would make it.
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * 1024 });
+    try {
+      await admin.locator('[data-test="import-devices"]').click();
+      const dialog = admin.locator('[data-test="import-dialog"]');
+      const rows = Array.from({ length: 400 }, (_, i) => `BIG-${String(i).padStart(4, "0")},三号罐区 ${i} 号可燃气体探测器（上传进度）,CH4,%LEL`);
+      await dialog.locator('input[type="file"]').setInputFiles({ name: "fleet.csv", mimeType: "text/csv", buffer: Buffer.from(["sn,name,gas,unit", ...rows].join("\n")) });
+      await admin.locator('[data-test="import-check"]').click();
+      const progress = dialog.locator('[data-test="upload-progress"]');
+      await progress.waitFor();
+      const percents: number[] = [];
+      for (let phase = await progress.getAttribute("data-phase"); phase === "uploading"; phase = await progress.getAttribute("data-phase").catch(() => null)) {
+        const percent = Number(await progress.getAttribute("data-percent").catch(() => ""));
+        if (percents.at(-1) !== percent) percents.push(percent);
+        await admin.waitForTimeout(100);
+      }
+      expect(percents.some((percent) => percent > 0 && percent < 100), `per cents seen: ${percents.join(", ")}`).toBe(true);
+      expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+      await dialog.locator('[data-test="import-summary"]').getByText("共 400 行：400 行可以导入，0 行有错误").waitFor();
+      await dialog.getByRole("button", { name: "取消" }).click();
+      await dialog.waitFor({ state: "hidden" });
+    } finally {
+      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    expect((await t.app.inject({ method: "GET", url: "/api/devices/BIG-0000", headers: await t.as("admin") })).statusCode).toBe(404);
   });
 
   it("shows a device's calibration history after an edit, and when its next calibration is due", async () => {
@@ -370,10 +428,12 @@ describe("admin site: people, audit log, settings, import, calibration and maint
     const menu = page.locator(".el-menu");
     await menu.getByText("设备管理").waitFor();
     for (const entry of ["用户管理", "审计日志", "系统设置"]) expect(await menu.getByText(entry).count()).toBe(0);
+    await menu.getByText("设备管理").click();
     await page.locator('[data-test="device-link-IMP-01"]').waitFor();
     expect(await page.locator('[data-test="import-devices"]').count()).toBe(0);
     await page.goto(`${base}/settings`);
-    await page.waitForURL(`${base}/devices`);
+    await page.waitForURL(`${base}/`);
+    await menu.getByText("设备管理").click();
     await page.locator('[data-test="device-link-IMP-01"]').click();
     await page.locator('[data-test="device-summary"]').getByText("罐区 2 号甲烷探头").waitFor();
     expect(await page.locator('[data-test="inhibit-device"]').count()).toBe(0);

@@ -45,7 +45,7 @@ describe("the offline analysis page with a 50 MB archive, in a real browser", ()
     await page.locator('input[name="username"]').fill("engineer");
     await page.locator('input[name="password"]').fill(PASSWORD);
     await page.locator('[data-test="login-submit"]').click();
-    await page.waitForURL(`${base}/devices`);
+    await page.waitForURL(`${base}/`);
     return page;
   }
 

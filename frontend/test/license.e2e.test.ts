@@ -13,6 +13,7 @@ import type { LicenseView } from "@mcs/protocol";
 import { startServer, type Server } from "../../server/src/server.ts";
 import { launchBrowser, screenshot, requireBuiltSite } from "../../test-support/browser.ts";
 import { beforeAllOrFail } from "../../test-support/suite-setup.ts";
+import { plantDateTime } from "../src/lib/plant-time.ts";
 
 const ADMIN_PASSWORD = "License-admin-7001";
 const OPERATOR_PASSWORD = "Watch-gas-tanks-7002";
@@ -135,7 +136,8 @@ describe("the license pages (issue 12): state, upload, grace banner and the lock
     await page.locator('input[name="username"]').fill(username);
     await page.locator('input[name="password"]').fill(password);
     await page.locator('[data-test="login-submit"]').click();
-    await page.waitForURL(`${base}/devices`);
+    // Everyone lands on the plant overview.
+    await page.waitForURL(`${base}/`);
   }
 
   /** A license file as the vendor issues it (or as someone else signs it), for this machine. */
@@ -235,7 +237,7 @@ describe("the license pages (issue 12): state, upload, grace banner and the lock
 
     const view = (await api<LicenseView>("GET", "/api/license")).body;
     expect(view.grace_until).not.toBeNull();
-    const until = new Date(view.grace_until!).toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    const until = plantDateTime(Date.parse(view.grace_until!), "Asia/Shanghai");
     const banner = admin.locator('[data-test="license-banner"][data-kind="grace"]');
     await banner.getByText(`无法连接授权服务器，系统处于宽限期，宽限期至 ${until}`, { exact: false }).waitFor();
     await banner.getByText("请检查网络连接，或联系供应商", { exact: false }).waitFor();
@@ -264,6 +266,8 @@ describe("the license pages (issue 12): state, upload, grace banner and the lock
     // The operator works on the devices page (it refreshes itself) when the lock comes.
     operator = await newPage();
     await logIn(operator, "operator", OPERATOR_PASSWORD);
+    await operator.locator(".el-menu").getByText("设备管理").click();
+    await operator.waitForURL(`${base}/devices`);
     expect(await operator.locator('[data-test="license-check"]').count()).toBe(0);
 
     vendorMode = "revoked";

@@ -1,16 +1,18 @@
 import { existsSync } from "node:fs";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomSecret } from "@mcs/core";
-import { DeviceStore, createLogger, hashMosquittoPassword, type Db } from "@mcs/platform";
+import { presetFor, randomSecret } from "@mcs/core";
+import { DeviceStore, createLogger, hashMosquittoPassword, type Db, type DeviceRecord } from "@mcs/platform";
 import { Fleet, type FleetDevice } from "@mcs/simulator";
 
 const log = createLogger("demo-fleet");
+const ACTOR = { name: "demo-fleet" };
+/** The demo gases, in the order the fleet gives them out; no limits given, so each gets its gas preset (level 1 and level 2). */
 const GASES = [
-  { gas: "CH4", unit: "%LEL", high_limit: 25, low_limit: null },
-  { gas: "H2S", unit: "ppm", high_limit: 7, low_limit: null },
-  { gas: "CO", unit: "ppm", high_limit: 17, low_limit: null },
-  { gas: "NH3", unit: "ppm", high_limit: 28, low_limit: null },
+  { gas: "CH4", unit: "%LEL" },
+  { gas: "H2S", unit: "ppm" },
+  { gas: "CO", unit: "ppm" },
+  { gas: "NH3", unit: "ppm" },
 ] as const;
 
 /**
@@ -30,9 +32,10 @@ export async function startDemoFleet(db: Db, options: { count: number; dataDir: 
     if (!entry || !stored) {
       entry = { sn, password: randomSecret() };
       const preset = GASES[(i - 1) % GASES.length]!;
-      if (stored) await devices.setPasswordHash(sn, hashMosquittoPassword(entry.password), { name: "demo-fleet" });
-      else await devices.create({ sn, name: `演示探测器 ${i}`, ...preset }, hashMosquittoPassword(entry.password), { name: "demo-fleet" });
+      if (stored) await devices.setPasswordHash(sn, hashMosquittoPassword(entry.password), ACTOR);
+      else await devices.create({ sn, name: `演示探测器 ${i}`, ...preset }, hashMosquittoPassword(entry.password), ACTOR);
     }
+    if (stored) await upgradeToPreset(db, devices, stored);
     fleet.push(entry);
   }
   await writeFile(file, JSON.stringify([...fleet, ...known.filter((k) => !fleet.some((f) => f.sn === k.sn))], null, 2), { mode: 0o600 });
@@ -41,4 +44,26 @@ export async function startDemoFleet(db: Db, options: { count: number; dataDir: 
   await running.start();
   log.info({ devices: fleet.length }, "demo fleet running");
   return running;
+}
+
+/**
+ * Demo devices made before the demo used the gas presets had level 1 only (高报 2 级 "—"):
+ * such a device gets its preset's level 2, but only if the demo fleet made it and nobody
+ * else has changed it since. A user's own device, or a demo device a user has set up, is
+ * never touched.
+ */
+async function upgradeToPreset(db: Db, devices: DeviceStore, device: DeviceRecord): Promise<void> {
+  if (device.high_limit_2 !== null || device.monitor_only) return;
+  const preset = presetFor(device.gas, device.unit);
+  if (!preset || preset.high2 === null || (device.high_limit !== null && device.high_limit >= preset.high2)) return;
+  const audit = await db.query<{ actor: string; action: string }>(`SELECT actor, action FROM audit_log WHERE target = $1 AND action LIKE 'device.%'`, [device.sn]);
+  const madeByDemo = audit.some((row) => row.action === "device.create" && row.actor === ACTOR.name);
+  const changedByUser = audit.some((row) => row.actor !== ACTOR.name && row.action !== "device.create");
+  if (!madeByDemo || changedByUser) return;
+  try {
+    await devices.update(device.sn, { high_limit_2: preset.high2 }, ACTOR);
+    log.info({ sn: device.sn, high_limit_2: preset.high2 }, "demo device given its preset's level 2");
+  } catch (error) {
+    log.warn({ err: error, sn: device.sn }, "demo device kept its limits");
+  }
 }

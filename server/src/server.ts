@@ -24,6 +24,8 @@ import { readFile } from "node:fs/promises";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { startDemoFleet } from "./demo-fleet.ts";
+import { ensureDemoFloorplan } from "./demo-floorplan.ts";
+import { startDemoScenario, type DemoScenario } from "./demo-scenario.ts";
 
 const log = createLogger("server");
 
@@ -33,6 +35,8 @@ export interface Server {
   worker: Worker;
   app: FastifyInstance;
   fleet: Fleet | undefined;
+  /** The demo scenario's scripted events on the demo fleet (undefined when off). */
+  scenario: DemoScenario | undefined;
   /** Embedded mode: the CA devices trust (MQTT and firmware downloads). */
   ca: string | undefined;
   httpPort: number;
@@ -83,7 +87,10 @@ export async function startServer(config: Config): Promise<Server> {
   const license = createLicenseGuard({ db: ports.db, bus: ports.bus, clock: systemClock, publicKeyFile: config.licensePublicKeyFile, server: config.licenseServer });
   await license.start();
   const worker = await startWorker({ ...ports, source, commands, license, archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays }, alarmLink: publicUrl ? `${publicUrl.replace(/\/+$/, "")}/alarms` : undefined });
-  const app = await buildApp({ ...ports, commands, publicUrl, license: { guard: license }, archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays }, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok") } });
+  // The demo (embedded only): set up once the app listens; the health answer names it.
+  let fleet: Fleet | undefined;
+  let scenario: DemoScenario | undefined;
+  const app = await buildApp({ ...ports, commands, publicUrl, license: { guard: license }, archive: { dataDir: config.dataDir, defaultHotDays: config.retentionDays }, health: { broker: () => (!source.connected ? "down" : broker ? "embedded" : "ok"), demo: () => (fleet ? { devices: fleet.detectors.length, scenario: scenario !== undefined } : null) } });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   https?.on("request", (req, res) => app.routing(req, res));
   // The big screen's WebSocket over the HTTPS port too: upgrades go to the app's own server.
@@ -91,15 +98,21 @@ export async function startServer(config: Config): Promise<Server> {
   const address = app.server.address();
   const httpPort = typeof address === "object" && address ? address.port : config.httpPort;
 
-  let fleet: Fleet | undefined;
   if (broker && certs && config.demoDevices > 0) {
-    fleet = await startDemoFleet(ports.db, { count: config.demoDevices, dataDir: config.dataDir, url: `mqtts://localhost:${broker.port}`, ca: certs.ca });
+    fleet = await startDemoFleet(ports.db, { count: config.demoDevices, dataDir: config.dataDir, url: `mqtts://localhost:${broker.port}`, ca: certs.ca, intervalMs: config.demoIntervalMs });
+    await ensureDemoFloorplan(ports.db, fleet.detectors.map((d) => d.sn), Date.now());
+    if (config.demoScenario.enabled) {
+      const { firstEventAfterMs, periodMs, speed } = config.demoScenario;
+      const devices = new DeviceStore(ports.db);
+      scenario = startDemoScenario({ detectors: fleet.detectors, limitsOf: (sn) => devices.get(sn), firstEventAfterMs, periodMs, speed });
+    }
   }
   log.info({ http: httpPort, https: httpsPort, mqtt: broker?.port, mode: config.mqttUrl ? "services" : "embedded" }, "MCS-IoT is running");
 
   return {
-    ports, broker, worker, app, fleet, ca: certs?.ca, httpPort, httpsPort, mqttPort: broker?.port,
+    ports, broker, worker, app, fleet, scenario, ca: certs?.ca, httpPort, httpsPort, mqttPort: broker?.port,
     async stop() {
+      scenario?.stop();
       await fleet?.stop();
       if (https) {
         const closed = new Promise((resolve) => https.close(resolve));

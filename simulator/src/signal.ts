@@ -187,6 +187,11 @@ export class Signal {
     return this.soc;
   }
 
+  /** Sets the state of charge (0…1) from the next sample on: a battery run low (below about 0.25: ERR.LOW_BATTERY), or a fresh one. */
+  setBatteryCharge(soc: number): void {
+    this.soc = clamp(soc, 0, 1);
+  }
+
   /**
    * Starts a leak at the next sample (or at `ts`). Its shape is drawn from the signal's
    * own seeded stream, so a leak started at the same moment is the same leak.

@@ -202,6 +202,20 @@ describe("environment, battery and radio", () => {
     expect(samples.at(-1)!.s.err & ERR.LOW_BATTERY).toBe(ERR.LOW_BATTERY);
   });
 
+  it("a battery set low flags LOW_BATTERY from the next sample, and a fresh one clears it", () => {
+    const signal = new Signal({ seed: 6, gas: "H2S", battery: { startSoc: 0.9 } });
+    expect(signal.sample(1_000).err & ERR.LOW_BATTERY).toBe(0);
+    signal.setBatteryCharge(0.1);
+    const low = signal.sample(1_010);
+    expect(low.bat).toBeLessThan(3.45);
+    expect(low.err & ERR.LOW_BATTERY).toBe(ERR.LOW_BATTERY);
+    signal.setBatteryCharge(2); // clamped to full
+    expect(signal.batteryCharge).toBe(1);
+    const fresh = signal.sample(1_020);
+    expect(fresh.bat).toBeGreaterThan(4.1);
+    expect(fresh.err & ERR.LOW_BATTERY).toBe(0);
+  });
+
   it("RSSI wanders around the device's own level, with fades", () => {
     const rssi = run(new Signal({ seed: 8, gas: "CO" }), DAY, 10).map((x) => x.s.rssi);
     expect(Math.max(...rssi) - Math.min(...rssi)).toBeGreaterThan(10);

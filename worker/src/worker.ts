@@ -7,6 +7,7 @@ import {
   createLogger,
   DeviceStore,
   PresenceStore,
+  SettingsStore,
   systemClock,
   TelemetryStore,
   type Bus,
@@ -98,8 +99,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     alarmHistory: (sn) => devices.alarmHistory(sn),
   });
   await alarms.start();
+  const plantSettings = new SettingsStore(options.db);
   const notifications = new NotificationDispatcher({
     outbox: new OutboxStore(options.db), alarms: alarmStore, channels: alarms.channelCache, cache: options.cache, clock, senders: options.senders, link: options.alarmLink,
+    // The plant's zone, read once per sending pass: a change in the settings shows in the next message.
+    plantTimeZone: () => plantSettings.plantTimeZone((problem) => log.warn({ problem }, "the plant time zone is unusable: notifications write Asia/Shanghai times")),
   });
   const presence = new PresenceTracker({
     store: presenceStore,

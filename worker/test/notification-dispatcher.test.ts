@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { formatZoned } from "@mcs/core";
 import { cacheKeys } from "@mcs/protocol";
 import { MODES } from "../../test-support/ports.ts";
 import type { NotificationDispatcher } from "../src/alarms/notification-dispatcher.ts";
@@ -395,6 +396,7 @@ describe.each(MODES)("the notification dispatcher (%s mode)", (mode) => {
           sent_at: iso(h.clock.now()),
           title: expect.stringContaining("Boiler room north"),
           text: expect.stringContaining("62.5 %LEL (limit 50 %LEL)"),
+          time_zone: "Asia/Shanghai",
           link: "https://mcs.example/alarms",
           sn, type: "HIGH", level: 2, ppm: 62.5,
           alarms: [
@@ -407,6 +409,39 @@ describe.each(MODES)("the notification dispatcher (%s mode)", (mode) => {
         },
       });
       expect(await rows(id)).toEqual([expect.objectContaining({ status: "sent", detail: "Webhook answered HTTP 200: {}" })]);
+    });
+
+    // Issue 15, item 4: the plant's zone (the setting) is the message's clock, read once per pass.
+    it("writes its times in the plant's zone, read once per pass; a zone that cannot be read falls back to Asia/Shanghai", async () => {
+      const sn = h.sn("TZ");
+      await h.device(sn);
+      await h.channel("/zone", { sns: [sn] });
+      let reads = 0;
+      const berlin = h.dispatcher({ plantTimeZone: async () => (reads++, "Europe/Berlin") });
+      const raisedAt = h.clock.now();
+      const first = (await h.reading(sn, 40))!;
+      h.clock.advance(1_500);
+      await berlin.run();
+      expect(reads).toBe(1);
+      // Early March: Berlin is UTC+1, seven hours behind Shanghai.
+      const [sent] = h.receiver.to("/zone");
+      expect(sent!.body.time_zone).toBe("Europe/Berlin");
+      expect(sent!.body.text).toContain(` · ${formatZoned(raisedAt, "Europe/Berlin")} · `);
+      expect(formatZoned(raisedAt, "Asia/Shanghai")).not.toBe(formatZoned(raisedAt, "Europe/Berlin"));
+      expect(sent!.body.text).toContain("Times are Europe/Berlin time (UTC+1)");
+      expect(await rows(first)).toEqual([expect.objectContaining({ status: "sent" })]);
+
+      const other = h.sn("TZ-FALLBACK");
+      await h.device(other);
+      await h.channel("/zone-fallback", { sns: [other] });
+      const broken = h.dispatcher({ plantTimeZone: async () => { throw new Error("database away"); } });
+      const second = (await h.reading(other, 40))!;
+      h.clock.advance(1_500);
+      await broken.run();
+      const [fallback] = h.receiver.to("/zone-fallback");
+      expect(fallback!.body.time_zone).toBe("Asia/Shanghai");
+      expect(fallback!.body.text).toContain("Times are Asia/Shanghai time (UTC+8)");
+      expect(await rows(second)).toEqual([expect.objectContaining({ status: "sent" })]);
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { AlarmPreset, CalibrationVersionSchema, CommandView, Device, DeviceCreate, DevicePatch, SavedDeviceSchema, TelemetryPoint } from "@mcs/protocol";
 import { http } from "./http.ts";
+import { upload, type UploadProgress } from "./upload.ts";
 
 export type CalibrationVersion = z.infer<typeof CalibrationVersionSchema>;
 /** A device as created or changed: which alarm fields the gas preset filled (they were left empty), and its basis. */
@@ -39,9 +40,9 @@ export const devicesApi = {
   /** Maintenance: no new alarms for `minutes` from now. */
   inhibit: (sn: string, minutes: number, reason: string) => http.post<Device>(`${path(sn)}/inhibit`, { minutes, reason }),
   endInhibit: (sn: string) => http.delete<Device>(`${path(sn)}/inhibit`),
-  /** Registers the devices of a CSV file (or only checks them: `dryRun`), reported row by row. */
-  importCsv: (csv: string, dryRun: boolean) =>
-    http.post<ImportReport>("/api/devices/import", new Blob([csv], { type: "text/csv" }), { query: { dry_run: String(dryRun) } }),
+  /** Registers the devices of a CSV file (or only checks them: `dryRun`), reported row by row; `onProgress` follows the upload. */
+  importCsv: (csv: string, dryRun: boolean, onProgress?: (progress: UploadProgress) => void) =>
+    upload<ImportReport>("POST", "/api/devices/import", new Blob([csv], { type: "text/csv" }), { query: { dry_run: String(dryRun) }, onProgress }),
   importTemplateUrl: "/api/devices/import/template.csv",
   presets: async () => (await http.get<{ data: AlarmPreset[] }>("/api/alarm-presets")).data,
 };

@@ -55,6 +55,12 @@ export function setLicenseLockedHandler(handler: (message: string) => void): voi
   onLicenseLocked = handler;
 }
 
+/** The CSRF header a change sends (none for a GET, or before the backend set its cookie). */
+export function csrfHeaders(method: string): Record<string, string> {
+  const csrf = method === "GET" ? undefined : cookie(CSRF_COOKIE);
+  return csrf ? { [CSRF_HEADER]: csrf } : {};
+}
+
 function cookie(name: string): string | undefined {
   const prefix = `${name}=`;
   const found = document.cookie.split("; ").find((part) => part.startsWith(prefix));
@@ -81,8 +87,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   // a Blob (a CSV file) is sent as it is, with its own type.
   const multipart = options.body instanceof FormData || options.body instanceof Blob;
   if (options.body !== undefined && !multipart) headers["content-type"] = "application/json";
-  const csrf = method === "GET" ? undefined : cookie(CSRF_COOKIE);
-  if (csrf) headers[CSRF_HEADER] = csrf;
+  Object.assign(headers, csrfHeaders(method));
   if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
 
   let response: Response;
@@ -101,17 +106,25 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   const text = await response.text();
   const data: unknown = text ? parseJson(text) : undefined;
   if (response.ok) return data as T;
-
-  const body = (data as Partial<ErrorBody> | undefined)?.error;
-  const error = new ApiError(response.status, body?.code ?? `HTTP_${response.status}`, body?.message ?? response.statusText);
-  // A wrong password is a 401 too, but with its own code: only a lost session leaves the page.
-  if (response.status === 401 && error.code === "MCS_ERR_UNAUTHENTICATED" && !options.allowUnauthenticated) onUnauthenticated();
-  // Not a failure of this one action: the whole app is locked until a license is installed.
-  if (error.code === LICENSE_LOCKED_CODE) onLicenseLocked(error.message);
-  throw error;
+  throw failureOf(response.status, response.statusText, data, options.allowUnauthenticated);
 }
 
-function parseJson(text: string): unknown {
+/**
+ * The ApiError of an answer that was not 2xx, with the API's own code and message; a lost
+ * session and a locked license are handed to the app's handlers on the way (shared with
+ * uploads, which go through XMLHttpRequest for their progress).
+ */
+export function failureOf(status: number, statusText: string, data: unknown, allowUnauthenticated = false): ApiError {
+  const body = (data as Partial<ErrorBody> | undefined)?.error;
+  const error = new ApiError(status, body?.code ?? `HTTP_${status}`, body?.message ?? statusText);
+  // A wrong password is a 401 too, but with its own code: only a lost session leaves the page.
+  if (status === 401 && error.code === "MCS_ERR_UNAUTHENTICATED" && !allowUnauthenticated) onUnauthenticated();
+  // Not a failure of this one action: the whole app is locked until a license is installed.
+  if (error.code === LICENSE_LOCKED_CODE) onLicenseLocked(error.message);
+  return error;
+}
+
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

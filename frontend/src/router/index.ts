@@ -24,7 +24,8 @@ export const router = createRouter({
       path: "/",
       component: () => import("../components/AppLayout.vue"),
       children: [
-        { path: "", redirect: "/devices" },
+        // The plant overview: the page everyone lands on.
+        { path: "", component: () => import("../pages/overview/OverviewPage.vue"), meta: { menu: "/" } },
         { path: "devices", component: () => import("../pages/devices/DevicesPage.vue"), meta: { menu: "/devices" } },
         { path: "devices/:sn", component: () => import("../pages/device/DevicePage.vue"), props: true, meta: { menu: "/devices" } },
         { path: "alarms", component: () => import("../pages/alarms/AlarmsPage.vue"), meta: { menu: "/alarms" } },
@@ -56,11 +57,11 @@ router.beforeEach(async (to) => {
     return session.user ? redirectTarget(to.query.redirect) : true;
   }
   if (!session.user) return { path: "/login", query: { redirect: to.fullPath } };
-  if (to.meta.permission && !session.can(to.meta.permission)) return "/devices";
+  if (to.meta.permission && !session.can(to.meta.permission)) return "/";
   return true;
 });
 
 /** Where to go after logging in: the page asked for, if it is one of ours. */
 export function redirectTarget(redirect: unknown): string {
-  return typeof redirect === "string" && redirect.startsWith("/") && !redirect.startsWith("//") ? redirect : "/devices";
+  return typeof redirect === "string" && redirect.startsWith("/") && !redirect.startsWith("//") ? redirect : "/";
 }

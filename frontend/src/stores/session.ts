@@ -3,6 +3,7 @@ import { defineStore } from "pinia";
 import type { Role, User } from "@mcs/protocol";
 import { authApi } from "../api/auth.ts";
 import { ApiError } from "../api/http.ts";
+import { loadPlantTimeZone } from "../lib/plant-time.ts";
 
 /**
  * Who may do what, as the backend's routes decide it (devices: DEVICE_EDITORS; alarms:
@@ -21,6 +22,8 @@ const PERMISSIONS = {
   manageLicense: ["admin"],
   // Offline analysis of archive files (route archive/objects: admin and engineer read the archive).
   analyseArchive: ["admin", "engineer"],
+  // Wall screens' read-only links (route kiosk-tokens: admin).
+  manageKiosks: ["admin"],
 } satisfies Record<string, Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -38,6 +41,8 @@ export const useSessionStore = defineStore("session", () => {
   async function login(username: string, password: string): Promise<void> {
     user.value = (await authApi.login(username, password)).user;
     restored.value = true;
+    // Every time shown is in the plant's zone (Asia/Shanghai until this answers).
+    await loadPlantTimeZone();
   }
 
   /**
@@ -49,6 +54,7 @@ export const useSessionStore = defineStore("session", () => {
     try {
       user.value = await authApi.me();
       restored.value = true;
+      await loadPlantTimeZone();
     } catch (error) {
       user.value = null;
       if (error instanceof ApiError && error.status === 401) restored.value = true;

@@ -53,6 +53,17 @@ const EnvSchema = z.object({
    */
   MQTT_SHARE_GROUP: z.string().regex(/^[^/+#]*$/, "must not contain / + #").default(""),
   MCS_DEMO_DEVICES: z.coerce.number().int().min(0).max(10_000).optional(),
+  /**
+   * The demo scenario: scripted events on the demo fleet (a slow leak through level 1 and
+   * level 2, a detector offline and back, a low battery), so the whole alarm path shows.
+   * Default `on` exactly when the demo fleet runs; `off` keeps the demo detectors reporting
+   * without scripted events. Never runs without the demo fleet.
+   */
+  MCS_DEMO_SCENARIO: z.enum(["on", "off"]).optional(),
+  /** For tests and demos: seconds from the start to the scenario's first event (default 60). */
+  MCS_DEMO_SCENARIO_START_S: z.coerce.number().min(0).max(86_400).default(60),
+  /** For tests and demos: seconds from one scenario cycle's start to the next (default 300; at least the cycle's own length, 300). */
+  MCS_DEMO_SCENARIO_PERIOD_S: z.coerce.number().min(1).max(86_400).default(300),
   /** Days readings stay in the database before the nightly archive takes them (the retention setting, once set, wins). */
   MCS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(3),
   /** A PEM file with the vendor's Ed25519 public key, instead of the one shipped with the product. */
@@ -96,6 +107,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mosquitto: e.MOSQUITTO_PASSWORD_FILE && e.MOSQUITTO_PID ? { passwordFile: e.MOSQUITTO_PASSWORD_FILE, pid: e.MOSQUITTO_PID } : undefined,
     // The demo fleet only runs where nothing real is configured, unless asked for.
     demoDevices: e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0),
+    /** How often the demo detectors report, ms (tests make it shorter). */
+    demoIntervalMs: 10_000,
+    demoScenario: {
+      enabled: (e.MCS_DEMO_SCENARIO ?? "on") === "on" && (e.MCS_DEMO_DEVICES ?? (embedded ? 20 : 0)) > 0,
+      firstEventAfterMs: e.MCS_DEMO_SCENARIO_START_S * 1000,
+      periodMs: e.MCS_DEMO_SCENARIO_PERIOD_S * 1000,
+      /** Tests only: the events' lengths divided by this (1 = real time). */
+      speed: 1,
+    },
     retentionDays: e.MCS_RETENTION_DAYS,
     licensePublicKeyFile: e.MCS_LICENSE_PUBKEY,
     licenseServer: e.MCS_LICENSE_SERVER,

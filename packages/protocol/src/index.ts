@@ -14,3 +14,4 @@ export * from "./password-policy.ts";
 export * from "./rest-dashboard.ts";
 export * from "./rest-license.ts";
 export * from "./rest-archive.ts";
+export * from "./rest-overview.ts";

@@ -57,3 +57,43 @@ export type Settings = z.infer<typeof SettingsSchema>;
 /** `POST /api/settings/storage/test`: what the storage said, in plain words. */
 export const StorageTestResultSchema = z.object({ ok: z.boolean(), detail: z.string() });
 export type StorageTestResult = z.infer<typeof StorageTestResultSchema>;
+
+/** The plant's time zone until someone sets it: China keeps UTC+8 all year. */
+export const DEFAULT_PLANT_TIME_ZONE = "Asia/Shanghai";
+
+/** An IANA name (`Area/Location`, `UTC`, `Etc/GMT-8`…), never a bare offset such as "+08:00". */
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
+/**
+ * The zone's canonical IANA name ("asia/shanghai" → "Asia/Shanghai", "PRC" → "Asia/Shanghai")
+ * when this JavaScript engine's time-zone data knows it; null otherwise (never throws).
+ */
+export function canonicalTimeZone(zone: unknown): string | null {
+  if (typeof zone !== "string" || zone.length > 64 || !TIME_ZONE_NAME.test(zone)) return null;
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `zone` is an IANA time zone this engine knows. */
+export function isIanaTimeZone(zone: unknown): zone is string {
+  return canonicalTimeZone(zone) !== null;
+}
+
+const TIME_ZONE_EXAMPLES = '"Asia/Shanghai", "Asia/Jakarta" or "Europe/Berlin"';
+
+/**
+ * `GET /api/settings/plant` and the body of `PUT /api/settings/plant`: the one clock every
+ * page, export and notification writes times in (the browser's own zone is never used).
+ */
+export const PlantSettingsSchema = z.object({
+  time_zone: z
+    .string(`time_zone is the name of an IANA time zone (text), such as ${TIME_ZONE_EXAMPLES}`)
+    .refine(isIanaTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not a known IANA time zone: give a name such as ${TIME_ZONE_EXAMPLES}, not an offset like "+08:00"` })
+    .meta({ description: "IANA time zone name", examples: [DEFAULT_PLANT_TIME_ZONE] }),
+}).strict();
+export type PlantSettings = z.infer<typeof PlantSettingsSchema>;
+/** Until someone sets it. */
+export const DEFAULT_PLANT_SETTINGS: PlantSettings = { time_zone: DEFAULT_PLANT_TIME_ZONE };

@@ -190,5 +190,7 @@ export const HealthSchema = z.object({
   dead_letters: z.number().int(),
   /** Messages refused in the last 5 minutes: 30 or more make the status degraded. */
   dead_letters_5min: z.number().int(),
+  /** The embedded server's demo: simulated detectors (and whether the scripted scenario plays), or null when none run. */
+  demo: z.object({ devices: z.number().int(), scenario: z.boolean() }).nullable(),
 });
 export type Health = z.infer<typeof HealthSchema>;

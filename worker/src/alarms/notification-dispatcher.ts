@@ -11,6 +11,7 @@ import {
   type DueNotification,
   type OutboxStore,
 } from "@mcs/platform";
+import { DEFAULT_PLANT_TIME_ZONE } from "@mcs/core";
 import type { ChannelCache } from "./channel-cache.ts";
 
 const log = createLogger("worker.notify");
@@ -33,6 +34,12 @@ export interface DispatcherOptions {
   senders?: Record<ChannelRecord["type"], ChannelSender>;
   /** Where people acknowledge, put in each message. */
   link?: string;
+  /**
+   * The plant's IANA zone, which messages write their times in (the `plant` setting), read
+   * once per pass that sends; default Asia/Shanghai. A failure to read it falls back to the
+   * default: a notification is never held back for its clock.
+   */
+  plantTimeZone?: () => Promise<string>;
 }
 
 export interface DispatchStats {
@@ -77,6 +84,7 @@ export class NotificationDispatcher {
     const byChannel = new Map<number, DueNotification[]>();
     for (const row of sendable) byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row]);
     const lastSent = await this.options.outbox.lastSentByChannel();
+    const timeZone = await this.plantTimeZone();
     const channels = new Map(this.options.channels.current().map((channel) => [channel.id, channel]));
     for (const [channelId, rows] of byChannel) {
       const channel = channels.get(channelId) ?? (await this.freshChannel(channelId));
@@ -87,12 +95,22 @@ export class NotificationDispatcher {
         continue;
       }
       if (now - (lastSent.get(channelId) ?? 0) < channel.min_interval_s * 1000) continue; // grouped into the next message
-      await this.send(channel, rows);
+      await this.send(channel, rows, timeZone);
     }
   }
 
-  private async send(channel: ChannelRecord, rows: DueNotification[]): Promise<void> {
-    const message = { notices: rows.map(toNotice), locale: channel.locale, link: this.options.link };
+  private async plantTimeZone(): Promise<string> {
+    if (!this.options.plantTimeZone) return DEFAULT_PLANT_TIME_ZONE;
+    try {
+      return await this.options.plantTimeZone();
+    } catch (error) {
+      log.warn({ err: error }, `could not read the plant's time zone: writing times in ${DEFAULT_PLANT_TIME_ZONE}`);
+      return DEFAULT_PLANT_TIME_ZONE;
+    }
+  }
+
+  private async send(channel: ChannelRecord, rows: DueNotification[], timeZone: string): Promise<void> {
+    const message = { notices: rows.map(toNotice), locale: channel.locale, link: this.options.link, timeZone };
     const result = await this.senders[channel.type].send(channel.config, message, { now: () => this.options.clock.now() });
     const now = this.options.clock.now();
     if (result.ok) {

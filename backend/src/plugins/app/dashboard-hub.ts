@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { WebSocket } from "ws";
 import { ALARM_TYPES, DEVICE_STATUSES, type AlarmBusEvent, type AlarmFrame, type DeviceStatus, type RealtimeFrame, type RealtimeItem } from "@mcs/protocol";
 import type { Clock, Db, DeviceRecord, DeviceStore } from "@mcs/platform";
+import { gasAlarmLevel } from "@mcs/core";
 import type { LiveState } from "./live-state.ts";
 
 declare module "fastify" {
@@ -426,8 +427,7 @@ function inhibitUntil(record: DeviceRecord): number | null {
 }
 
 function itemOf(device: DeviceState, nowMs: number): RealtimeItem {
-  let level = 0;
-  for (const alarm of device.alarms.values()) if (alarm.active && GAS_TYPES.has(alarm.type)) level = Math.max(level, alarm.level);
+  const level = gasAlarmLevel(device.alarms.values());
   return {
     sn: device.sn,
     ppm: device.ppm,

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { transition, type AlarmInput } from "@mcs/core";
-import type { AlarmFilter, AlarmRecord } from "@mcs/platform";
+import { formatZoned, transition, type AlarmInput } from "@mcs/core";
+import { SettingsStore, type AlarmFilter, type AlarmRecord } from "@mcs/platform";
 import { AlarmAckSchema, AlarmDetailSchema, AlarmListSchema, AlarmQuerySchema, AlarmSchema, type AlarmQuery, type Role } from "@mcs/protocol";
 import { badRequest, conflict, notFound } from "../../errors.ts";
 import { actorOf } from "../../plugins/app/auth.ts";
@@ -55,7 +55,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags, security,
-        summary: "The same alarms as the list, as CSV for Excel (UTF-8 with a BOM, a header row, one line per alarm)",
+        summary: "The same alarms as the list, as CSV for Excel (UTF-8 with a BOM, a header row, one line per alarm; times as the plant's wall clock with the offset, \"2026-12-04 14:03:05 +08:00\", in the zone of GET /api/settings/plant)",
         querystring: AlarmQuerySchema,
         response: {
           200: { description: "one line per alarm: " + CSV_COLUMNS.join(", "), content: { "text/csv": { schema: z.string() } } },
@@ -65,12 +65,13 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const now = app.clock.now();
-      const alarms = await app.alarms.list(filterOf(request.query));
-      const stamp = new Date(now).toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+      // Read once per export, not per row.
+      const [alarms, timeZone] = await Promise.all([app.alarms.list(filterOf(request.query)), new SettingsStore(app.db).plantTimeZone()]);
+      const stamp = formatZoned(now, timeZone).replace(/[-:]/g, "").replace(" ", "-");
       return reply
         .type("text/csv; charset=utf-8")
         .header("content-disposition", `attachment; filename="alarms-${stamp}.csv"`)
-        .send(alarmsCsv(alarms, now));
+        .send(alarmsCsv(alarms, now, timeZone));
     },
   );
 

@@ -1,3 +1,4 @@
+import { formatZoned } from "@mcs/core";
 import type { AuditRow } from "@mcs/platform";
 
 /** Excel opens a UTF-8 file as the system's code page (GBK in China) unless it starts with a BOM. */
@@ -5,14 +6,14 @@ const BOM = "\uFEFF";
 
 export const AUDIT_CSV_COLUMNS = ["id", "at", "actor", "ip", "action", "target", "before", "after"] as const;
 
-/** One change per line (RFC 4180, CRLF), a header first, a BOM before it; before/after as JSON text. */
-export function auditCsv(rows: readonly AuditRow[]): string {
+/** One change per line (RFC 4180, CRLF), a header first, a BOM before it; before/after as JSON text; `at` in the plant's zone with its offset. */
+export function auditCsv(rows: readonly AuditRow[], timeZone: string): string {
   const lines: string[] = [AUDIT_CSV_COLUMNS.join(",")];
   for (const row of rows) {
     lines.push(
       [
         String(row.id),
-        row.at,
+        Number.isNaN(Date.parse(row.at)) ? cell(row.at) : formatZoned(Date.parse(row.at), timeZone, { withOffset: true }),
         cell(row.actor),
         cell(row.ip ?? ""),
         cell(row.action),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { countAudit, listAudit, type AuditFilter } from "@mcs/platform";
+import { formatZoned } from "@mcs/core";
+import { countAudit, listAudit, SettingsStore, type AuditFilter } from "@mcs/platform";
 import { AuditExportQuerySchema, AuditPageSchema, AuditQuerySchema } from "@mcs/protocol";
 import { badRequest } from "../../errors.ts";
 import { errorResponses, SESSION_SECURITY } from "../../lib/route-schemas.ts";
@@ -56,7 +57,7 @@ const auditRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags, security,
-        summary: `The same rows as CSV for Excel (UTF-8 with a BOM, a header row, before/after as JSON text), newest first, up to 100 000. Filters: ${FILTERS}`,
+        summary: `The same rows as CSV for Excel (UTF-8 with a BOM, a header row, before/after as JSON text, \`at\` as the plant's wall clock with the offset, \"2026-12-04 14:03:05 +08:00\"), newest first, up to 100 000. Filters: ${FILTERS}`,
         querystring: AuditExportQuerySchema,
         response: {
           200: { description: "one line per change: " + AUDIT_CSV_COLUMNS.join(", "), content: { "text/csv": { schema: z.string() } } },
@@ -65,12 +66,12 @@ const auditRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const rows = await listAudit(app.db, { ...filterOf(request.query), limit: request.query.limit });
-      const stamp = new Date(app.clock.now()).toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+      const [rows, timeZone] = await Promise.all([listAudit(app.db, { ...filterOf(request.query), limit: request.query.limit }), new SettingsStore(app.db).plantTimeZone()]);
+      const stamp = formatZoned(app.clock.now(), timeZone).replace(/[-:]/g, "").replace(" ", "-");
       return reply
         .type("text/csv; charset=utf-8")
         .header("content-disposition", `attachment; filename="audit-${stamp}.csv"`)
-        .send(auditCsv(rows));
+        .send(auditCsv(rows, timeZone));
     },
   );
 };

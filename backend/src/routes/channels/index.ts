@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { FastifyBaseLogger } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { CHANNEL_SENDERS, type ChannelInput, type ChannelRecord, type NotificationMessage, type SendResult } from "@mcs/platform";
+import { CHANNEL_SENDERS, SettingsStore, type ChannelInput, type ChannelRecord, type NotificationMessage, type SendResult } from "@mcs/platform";
 import { ChannelCreateSchema, ChannelListSchema, ChannelPatchSchema, ChannelTestResultSchema, ChannelViewSchema } from "@mcs/protocol";
 import { badRequest, notFound } from "../../errors.ts";
 import { actorOf } from "../../plugins/app/auth.ts";
@@ -143,6 +143,7 @@ const channelRoutes: FastifyPluginAsyncZod = async (app) => {
     const zh = channel.locale === "zh-CN";
     const message: NotificationMessage = {
       locale: channel.locale,
+      timeZone: await new SettingsStore(app.db).plantTimeZone(),
       notices: [{
         alarmId: 0, sn: "TEST", deviceName: zh ? "测试" : "test", gas: null, unit: null, type: "HIGH", level: 1, kind: "test",
         value: null, limit: null, at: now,

@@ -7,6 +7,8 @@ type ServiceState = Health["db"];
 
 export interface HealthOptions {
   broker(): ServiceState;
+  /** The demo fleet of the embedded server, or null (none runs). */
+  demo?(): Health["demo"];
 }
 
 /** A health check must answer fast even when a service hangs. */
@@ -58,6 +60,7 @@ const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, options) 
       const degraded = [db, cache, broker].includes("down") || recentDeadLetters >= DEAD_LETTERS_DEGRADED;
       return {
         status: degraded ? "degraded" : "ok", db, cache, broker, license: app.license.known ? app.license.status.state : "unknown", dead_letters: deadLetters, dead_letters_5min: recentDeadLetters,
+        demo: options.demo?.() ?? null,
       } satisfies Health;
     },
   );

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { maskStorageSettings, s3ConfigOf, SettingsStore, testS3Storage, type StorageSettingsRecord } from "@mcs/platform";
 import {
+  canonicalTimeZone,
+  PlantSettingsSchema,
   RetentionSettingsInputSchema,
   RetentionSettingsSchema,
   SECRET_MASK,
@@ -35,7 +37,8 @@ function withoutSecret(text: string, secret: string): string {
 
 /**
  * `/api/settings`: the object storage archives go to (with a connection test), how long
- * readings stay hot (the license has its own routes, `/api/license`). Admins and engineers read; admins change.
+ * readings stay hot, the plant's time zone (the license has its own routes, `/api/license`). Admins and engineers read; admins change;
+ * the plant's time zone (`/plant`) every logged-in user and kiosk token reads.
  * The storage's secret key is write-only: answers and audit rows show "********".
  */
 const settingsRoutes: FastifyPluginAsyncZod<{ defaultHotDays: number }> = async (app, options) => {
@@ -66,6 +69,36 @@ const settingsRoutes: FastifyPluginAsyncZod<{ defaultHotDays: number }> = async 
       schema: { tags, security, summary: "Object storage (secret shown as \"********\") and data retention (the license: GET /api/license)", response: { 200: SettingsSchema, ...errorResponses(401, 403) } },
     },
     async () => ({ storage: storageView(await settings.storage()), retention: await settings.retention({ hot_days: options.defaultHotDays }) }),
+  );
+
+  app.get(
+    "/plant",
+    {
+      schema: {
+        tags, security,
+        summary: "The plant's time zone (IANA, default Asia/Shanghai): every page, export and notification writes times in it. Every logged-in user and the big screen's kiosk token may read it",
+        response: { 200: PlantSettingsSchema, ...errorResponses(401) },
+      },
+    },
+    async () => ({ time_zone: await settings.plantTimeZone((zone) => app.log.warn({ zone }, "the stored plant time zone is unusable: Asia/Shanghai is used")) }),
+  );
+
+  app.put(
+    "/plant",
+    {
+      onRequest: admins,
+      schema: {
+        tags, security,
+        summary: "Set the plant's time zone: an IANA name such as Asia/Shanghai (stored as its canonical spelling)",
+        body: PlantSettingsSchema,
+        response: { 200: PlantSettingsSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const timeZone = canonicalTimeZone(request.body.time_zone);
+      if (timeZone === null) throw badRequest(`body.time_zone: ${JSON.stringify(request.body.time_zone)} is not a known IANA time zone`);
+      return settings.setPlant({ time_zone: timeZone }, actorOf(request), app.clock.now());
+    },
   );
 
   app.put(

@@ -26,7 +26,7 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
 async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case "open":
-      return open(request.sources);
+      return open(request.sources, request.timeZone);
     case "trend":
       post({ type: "trend", id: request.id, trend: analysis?.trend(request.sn, 288 * Math.max(1, analysis.summary.days.length)) ?? null });
       return;
@@ -38,10 +38,10 @@ async function handle(request: WorkerRequest): Promise<void> {
   }
 }
 
-async function open(sources: ArchiveSource[]): Promise<void> {
+async function open(sources: ArchiveSource[], timeZone: string | undefined): Promise<void> {
   analysis = null;
   const started = performance.now();
-  const builder = new ArchiveAnalysisBuilder();
+  const builder = new ArchiveAnalysisBuilder({ timeZone });
   // Manifests first: they size each device's columns and give the settings.
   const ordered = [...sources].sort((a, b) => Number(!nameOf(a).endsWith(".json")) - Number(!nameOf(b).endsWith(".json")));
   for (const [fileIndex, source] of ordered.entries()) {

@@ -1,5 +1,6 @@
 import { onBeforeUnmount, ref, shallowRef } from "vue";
 import type { AnalysisSummary, SettingsOverride } from "@mcs/core/analysis";
+import { plantTimeZone } from "../../lib/plant-time.ts";
 import type { ArchiveSource, TrendAnswer, WhatIfAnswer, WorkerMessage, WorkerRequest } from "./worker-protocol.ts";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -71,7 +72,8 @@ export function useAnalysisWorker() {
     skipped.value = [];
     parseMs.value = null;
     parsing.value = true;
-    send({ type: "open", sources });
+    // The heat map counts hours of the plant's day, in its zone.
+    send({ type: "open", sources, timeZone: plantTimeZone.value });
   }
 
   function ask<T extends WorkerMessage>(request: WithoutId<Extract<WorkerRequest, { id: number }>>): Promise<T> {

@@ -5,7 +5,8 @@ import type { AlarmCount, AnalysisSummary, ReplayedAlarm, SettingsOverride, Tren
 export type ArchiveSource = { kind: "file"; file: File } | { kind: "object"; key: string; bytes: number };
 
 export type WorkerRequest =
-  | { type: "open"; sources: ArchiveSource[] }
+  /** `timeZone`: the plant's IANA zone, whose hours the heat map counts. */
+  | { type: "open"; sources: ArchiveSource[]; timeZone?: string }
   | { type: "trend"; id: number; sn: string }
   | { type: "whatIf"; id: number; overrides: SettingsOverride[]; only: string[] };
 

@@ -1,5 +1,6 @@
 import type { Floorplan, FloorplanDevice, FloorplanPatch } from "@mcs/protocol";
 import { http } from "../../api/http.ts";
+import { upload, type UploadProgress } from "../../api/upload.ts";
 
 const path = (id: number) => `/api/floorplans/${id}`;
 
@@ -7,11 +8,11 @@ const path = (id: number) => `/api/floorplans/${id}`;
 export const floorplansApi = {
   list: async () => (await http.get<{ data: Floorplan[] }>("/api/floorplans")).data,
   /** Multipart: the name and the drawing (PNG, JPEG or SVG; the server recognises it by its content). */
-  upload: (name: string, file: File) => {
+  upload: (name: string, file: File, onProgress?: (progress: UploadProgress) => void) => {
     const body = new FormData();
     body.append("name", name);
     body.append("file", file, file.name);
-    return http.post<Floorplan>("/api/floorplans", body);
+    return upload<Floorplan>("POST", "/api/floorplans", body, { onProgress });
   },
   update: (id: number, patch: FloorplanPatch) => http.patch<Floorplan>(path(id), patch),
   remove: (id: number) => http.delete(path(id)),

@@ -1,18 +1,12 @@
 import type { Device, DeviceStatus, RealtimeItem } from "@mcs/protocol";
+import { lookOf, type Look } from "@mcs/core/device-state";
 
 /**
  * How a device is drawn (DOMAIN.md colours): gas alarm level 2 (or a gas alarm of unknown
- * level) red with the ripple, level 1 amber, fault yellow, normal green, offline grey.
+ * level) red with the ripple, level 1 amber, fault yellow, normal green, offline grey. One
+ * definition (packages/core) for the screen, the device list and the overview.
  */
-export type Look = "alarm2" | "alarm1" | "fault" | "normal" | "offline";
-
-export function lookOf(status: DeviceStatus, level: number | undefined, monitorOnly = false): Look {
-  if (status === "offline") return "offline";
-  if (status === "alarm" || (level ?? 0) > 0) return level === 1 ? "alarm1" : "alarm2";
-  // Monitor only (no alarm limits, by choice): its "not configured" fault, never the green of all-clear.
-  if (status === "fault" || monitorOnly) return "fault";
-  return "normal";
-}
+export { lookOf, type Look };
 
 /** A device as the screen shows it: the stored one (name, unit, limits) and its live state. */
 export interface ScreenDevice {

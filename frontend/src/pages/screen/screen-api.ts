@@ -1,5 +1,6 @@
 import type { Alarm, Device, Floorplan, Trend } from "@mcs/protocol";
 import { ApiError, http, type RequestOptions } from "../../api/http.ts";
+import { loadPlantTimeZone } from "../../lib/plant-time.ts";
 import { kioskToken } from "./kiosk.ts";
 
 export type TrendRange = Trend["range"];
@@ -17,6 +18,8 @@ function options(extra: RequestOptions = {}): RequestOptions {
 export const screenApi = {
   devices: async () => (await http.get<{ data: Device[] }>("/api/devices", options())).data,
   openAlarms: async () => (await http.get<{ data: Alarm[] }>("/api/alarms", options({ query: { state: "open", limit: 1000 } }))).data,
+  /** Reads the plant's time zone into lib/plant-time.ts (kept as it is on a failure). */
+  loadPlantTimeZone: () => loadPlantTimeZone(options()),
   floorplans: async () => (await http.get<{ data: Floorplan[] }>("/api/floorplans", options())).data,
   trend: (sn: string, range: TrendRange) => http.get<Trend>(`/api/devices/${encodeURIComponent(sn)}/trend`, options({ query: { range } })),
   /** Acknowledge (logged-in operators and up; never a kiosk). */

@@ -1,20 +1,17 @@
-/** The plant's clock: every time on the screen is China Standard Time, whatever the PC's zone. */
-export const PLANT_TIME_ZONE = "Asia/Shanghai";
+import { plantTimeZone, zonedFormatter } from "../../lib/plant-time.ts";
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+/**
+ * The plant's clock: every time on the screen is in the plant's time zone (the setting,
+ * lib/plant-time.ts; Asia/Shanghai until it is loaded), whatever the PC's zone.
+ */
 function formatter(language: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${language}|${JSON.stringify(options)}`;
-  let found = formatters.get(key);
-  if (!found) {
-    found = new Intl.DateTimeFormat(language, { timeZone: PLANT_TIME_ZONE, hourCycle: "h23", ...options });
-    formatters.set(key, found);
-  }
-  return found;
+  return zonedFormatter(plantTimeZone.value, language, options);
 }
 
 function parts(date: Date, language: string, options: Intl.DateTimeFormatOptions): Record<string, string> {
   const found: Record<string, string> = {};
   for (const part of formatter(language, options).formatToParts(date)) found[part.type] = part.value;
+  if (found.hour === "24") found.hour = "00";
   return found;
 }
 

@@ -98,7 +98,8 @@ export function useScreenFeed(onNewAlarm: () => void) {
 
   function loadCatalog(): Promise<void> {
     catalogLoading ??= (async () => {
-      const [list, planList] = await Promise.allSettled([screenApi.devices(), screenApi.floorplans()]);
+      // The plant's time zone too (every time on the screen is in it), kept as known last on a failure.
+      const [list, planList] = await Promise.allSettled([screenApi.devices(), screenApi.floorplans(), screenApi.loadPlantTimeZone()]);
       if (list.status === "fulfilled") stored.value = new Map(list.value.map((device) => [device.sn, device]));
       else refused(list.reason);
       if (planList.status === "fulfilled") plans.value = planList.value;

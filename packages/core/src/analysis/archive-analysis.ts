@@ -43,7 +43,14 @@ export interface WhatIfOutcome {
  * Gathers the rows of any number of archive files (readings, alarms, manifests), then
  * analyses them. Rows are held as columns per device, never as the file's text.
  */
+export interface ArchiveAnalysisOptions {
+  /** The plant's IANA zone: the heat map's hours are its (default Asia/Shanghai). */
+  timeZone?: string | undefined;
+}
+
 export class ArchiveAnalysisBuilder {
+  constructor(private readonly options: ArchiveAnalysisOptions = {}) {}
+
   private readonly collector = new SeriesCollector();
   private readonly alarms: ArchiveAlarm[] = [];
   private readonly manifestDevices = new Map<string, { day: string; device: ManifestDevice }>();
@@ -74,7 +81,7 @@ export class ArchiveAnalysisBuilder {
   }
 
   build(): ArchiveAnalysis {
-    return new ArchiveAnalysis(this.collector.build(), this.alarmsSeen ? this.alarms : null, this.manifestDevices, this.manifestDays);
+    return new ArchiveAnalysis(this.collector.build(), this.alarmsSeen ? this.alarms : null, this.manifestDevices, this.manifestDays, this.options);
   }
 }
 
@@ -89,6 +96,7 @@ export class ArchiveAnalysis {
     readonly actualAlarms: ArchiveAlarm[] | null,
     manifestDevices: ReadonlyMap<string, { device: ManifestDevice }>,
     manifestDays: ReadonlySet<string>,
+    options: ArchiveAnalysisOptions = {},
   ) {
     this.bySn = new Map(series.map((s) => [s.sn, s]));
     const devices = series.map((s): AnalysedDevice => {
@@ -103,7 +111,9 @@ export class ArchiveAnalysis {
       days,
       readings: series.reduce((sum, s) => sum + s.length, 0),
       devices,
-      heatMap: this.actualAlarms ? heatMapFromAlarms(devices.map((d) => d.sn), this.actualAlarms) : heatMapFromReadings(series, settingsOf),
+      heatMap: this.actualAlarms
+        ? heatMapFromAlarms(devices.map((d) => d.sn), this.actualAlarms, options.timeZone)
+        : heatMapFromReadings(series, settingsOf, options.timeZone),
       health: series.map((s) => sensorHealth(s, settingsOf(s.sn), { window })),
       actualAlarms: this.actualAlarms?.length ?? null,
     };

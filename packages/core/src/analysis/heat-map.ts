@@ -1,22 +1,25 @@
 import type { AlarmSettings } from "../alarms/types.ts";
 import type { ArchiveAlarm } from "./archive-format.ts";
 import type { DeviceSeries } from "./device-series.ts";
-import { plantHour } from "./plant-time.ts";
+import { ZoneClock } from "../plant-zone.ts";
 
 /** Alarms per device and hour of the plant's day: when and where the trouble is. */
 export interface AlarmHeatMap {
   /** What was counted: the alarms really raised, or (no alarms file) the readings beyond a limit. */
   source: "alarms" | "readings";
   devices: string[];
-  /** counts[device][hour], hour 0–23 in plant time (UTC+8). */
+  /** counts[device][hour], hour 0–23 in plant time (`timeZone`). */
   counts: number[][];
   max: number;
   total: number;
+  /** The IANA zone whose hours these are (the plant setting; default Asia/Shanghai). */
+  timeZone: string;
 }
 
 /** From the alarms file: each alarm counts once, in the hour it was raised. Alarms of devices not in `devices` are added at the end. */
-export function heatMapFromAlarms(devices: readonly string[], alarms: Iterable<ArchiveAlarm>): AlarmHeatMap {
-  const map = emptyMap("alarms", devices);
+export function heatMapFromAlarms(devices: readonly string[], alarms: Iterable<ArchiveAlarm>, timeZone?: string): AlarmHeatMap {
+  const clock = new ZoneClock(timeZone);
+  const map = emptyMap("alarms", devices, clock.zone);
   const index = new Map(map.devices.map((sn, i) => [sn, i]));
   for (const alarm of alarms) {
     let row = index.get(alarm.sn);
@@ -25,14 +28,15 @@ export function heatMapFromAlarms(devices: readonly string[], alarms: Iterable<A
       map.counts.push(new Array<number>(24).fill(0));
       index.set(alarm.sn, row);
     }
-    map.counts[row]![plantHour(alarm.raisedAt)]! += 1;
+    map.counts[row]![clock.hourOf(alarm.raisedAt)]! += 1;
   }
   return totalled(map);
 }
 
 /** Without an alarms file: the readings beyond the device's level-1 limits (above high1, below low1). */
-export function heatMapFromReadings(series: readonly DeviceSeries[], settingsOf: (sn: string) => AlarmSettings | null): AlarmHeatMap {
-  const map = emptyMap("readings", series.map((s) => s.sn));
+export function heatMapFromReadings(series: readonly DeviceSeries[], settingsOf: (sn: string) => AlarmSettings | null, timeZone?: string): AlarmHeatMap {
+  const clock = new ZoneClock(timeZone);
+  const map = emptyMap("readings", series.map((s) => s.sn), clock.zone);
   series.forEach((s, row) => {
     const settings = settingsOf(s.sn);
     const high = settings?.high1 ?? settings?.high2 ?? null;
@@ -41,14 +45,14 @@ export function heatMapFromReadings(series: readonly DeviceSeries[], settingsOf:
     const counts = map.counts[row]!;
     for (let i = 0; i < s.length; i++) {
       const v = s.value[i]!;
-      if ((high !== null && v > high) || (low !== null && v < low)) counts[plantHour(s.at[i]!)]! += 1;
+      if ((high !== null && v > high) || (low !== null && v < low)) counts[clock.hourOf(s.at[i]!)]! += 1;
     }
   });
   return totalled(map);
 }
 
-function emptyMap(source: AlarmHeatMap["source"], devices: readonly string[]): AlarmHeatMap {
-  return { source, devices: [...devices], counts: devices.map(() => new Array<number>(24).fill(0)), max: 0, total: 0 };
+function emptyMap(source: AlarmHeatMap["source"], devices: readonly string[], timeZone: string): AlarmHeatMap {
+  return { source, devices: [...devices], counts: devices.map(() => new Array<number>(24).fill(0)), max: 0, total: 0, timeZone };
 }
 
 function totalled(map: AlarmHeatMap): AlarmHeatMap {

@@ -35,6 +35,11 @@ export type LicenseVerdict = { ok: true; license: License } | { ok: false; failu
 export const MAX_LICENSE_FILE_BYTES = 64 * 1024;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const FINGERPRINT = /^[0-9a-f]{64}$/;
+/**
+ * The license's days are China Standard Time days, fixed by the signed file's contract: NOT
+ * the plant time-zone setting (an administrator changing the zone must not move the day a
+ * license ends). Pages still show the resulting moment in the plant's zone.
+ */
 const PLANT_OFFSET = "+08:00";
 
 /** The machine's fingerprint: SHA-256 of its machine id (`/etc/machine-id`), hex. */

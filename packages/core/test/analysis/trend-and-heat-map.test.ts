@@ -35,6 +35,26 @@ describe("alarm heat map (device × hour of the plant's day, Asia/Shanghai)", ()
     expect(plantHour(Date.parse("2025-12-13T15:59:59Z"))).toBe(23);
   });
 
+  it("counts hours in the plant's zone when it is set: daylight saving included; an unknown zone counts as Asia/Shanghai", () => {
+    // Berlin: UTC+1 in winter, UTC+2 in summer (the clocks went forward at 01:00 UTC on 2025-03-30).
+    expect(plantHour(Date.parse("2025-03-30T00:59:59Z"), "Europe/Berlin")).toBe(1);
+    expect(plantHour(Date.parse("2025-03-30T01:00:00Z"), "Europe/Berlin")).toBe(3);
+    // Half-hour offsets (India, UTC+5:30).
+    expect(plantHour(Date.parse("2025-12-13T00:29:00Z"), "Asia/Kolkata")).toBe(5);
+    expect(plantHour(Date.parse("2025-12-13T00:30:00Z"), "Asia/Kolkata")).toBe(6);
+    expect(plantHour(Date.parse("2025-12-13T00:30:00Z"), "Mars/Olympus")).toBe(8);
+  });
+
+  it("says which zone its hours are in, and moves the counts with it", () => {
+    const alarm = (iso: string): ArchiveAlarm => ({
+      id: 1, sn: "A001", type: "HIGH", level: 1, state: "closed", value: 30, peak: 30, raisedAt: Date.parse(iso), clearedAt: null, closedAt: null, ackedAt: null, reason: "", late: false,
+    });
+    expect(heatMapFromAlarms(["A001"], [alarm("2025-12-13T01:10:00Z")]).timeZone).toBe("Asia/Shanghai");
+    const jakarta = heatMapFromAlarms(["A001"], [alarm("2025-12-13T01:10:00Z")], "Asia/Jakarta");
+    expect(jakarta.timeZone).toBe("Asia/Jakarta");
+    expect(jakarta.counts[0]![8]).toBe(1);
+  });
+
   it("counts each alarm of the alarms file once, in the hour it was raised", () => {
     const alarm = (sn: string, iso: string): ArchiveAlarm => ({
       id: 1, sn, type: "HIGH", level: 1, state: "closed", value: 30, peak: 30, raisedAt: Date.parse(iso), clearedAt: null, closedAt: null, ackedAt: null, reason: "", late: false,

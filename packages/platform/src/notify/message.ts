@@ -1,3 +1,5 @@
+import { DEFAULT_PLANT_TIME_ZONE, formatZoned, isBeijingTime, plantZoneOr, utcOffsetLabel, zoneOffsetMinutes } from "@mcs/core";
+
 export type NotifyLocale = "zh-CN" | "en";
 
 export type AlarmNoticeType = "HIGH" | "LOW" | "FAULT" | "OFFLINE" | "LOW_BATTERY";
@@ -32,6 +34,8 @@ export interface NotificationMessage {
   locale: NotifyLocale;
   /** Where to acknowledge, e.g. https://host/alarms */
   link?: string | undefined;
+  /** The plant's IANA zone, which every time is written in (the `plant` setting); default and fallback Asia/Shanghai. */
+  timeZone?: string | undefined;
 }
 
 /** Most notices a message lists one by one; the rest are only counted ("… and 30 more"). */
@@ -51,6 +55,8 @@ interface Words {
   peak: (value: string, at: string) => string;
   until: (end: string | null) => string;
   more: (count: number) => string;
+  /** The line naming the zone the times are in. */
+  zone: (zone: string, offset: string) => string;
   acknowledge: string;
 }
 
@@ -77,6 +83,7 @@ const WORDS: Record<NotifyLocale, Words> = {
     peak: (value, at) => `峰值 ${value}（${at}）`,
     until: (end) => (end === null ? "至今仍在" : `至 ${end}`),
     more: (count) => `… 另有 ${count} 条`,
+    zone: (zone, offset) => (isBeijingTime(zone) ? `时间为北京时间（${offset}）` : `时间为 ${zone} 时间（${offset}）`),
     acknowledge: "确认报警",
   },
   en: {
@@ -102,11 +109,27 @@ const WORDS: Record<NotifyLocale, Words> = {
     peak: (value, at) => `peak ${value} at ${at}`,
     until: (end) => (end === null ? "still holding" : `until ${end}`),
     more: (count) => `… and ${count} more`,
+    zone: (zone, offset) => `Times are ${zone} time (${offset})`,
     acknowledge: "Acknowledge",
   },
 };
 
 export function renderTitle(message: NotificationMessage): string {
+  // Only a message about demo detectors alone says so: a real alarm never looks like a demo.
+  const demo = message.notices.length > 0 && message.notices.every(isDemoNotice) ? DEMO_TAG[message.locale] : "";
+  return demo + plainTitle(message);
+}
+
+/** The embedded server's demo detectors, as the demo fleet registers them ("DEMO-002", "演示探测器 2"). */
+const DEMO_DEVICE = { sn: /^DEMO-\d{3,}$/, name: /^演示探测器 \d+$/ };
+const DEMO_TAG: Record<NotifyLocale, string> = { "zh-CN": "[演示]", en: "[Demo] " };
+
+/** A notice about a demo detector: its serial number and its name both as the demo made them (a renamed one is taken as real). */
+export function isDemoNotice(notice: Pick<AlarmNotice, "sn" | "deviceName">): boolean {
+  return DEMO_DEVICE.sn.test(notice.sn) && DEMO_DEVICE.name.test(notice.deviceName ?? "");
+}
+
+function plainTitle(message: NotificationMessage): string {
   const words = WORDS[message.locale];
   const [only] = message.notices;
   if (only && message.notices.length === 1) return words.bracket(noticeTag(only, message.locale)) + headline(only);
@@ -115,12 +138,14 @@ export function renderTitle(message: NotificationMessage): string {
   return words.alarmSummary(devices, message.notices.filter((notice) => notice.level === 2).length);
 }
 
-/** Plain text: the title, one line per notice, then where to acknowledge. */
+/** Plain text: the title, one line per notice, the zone the times are in, then where to acknowledge. */
 export function renderText(message: NotificationMessage): string {
   const words = WORDS[message.locale];
+  const zone = plantZoneOr(message.timeZone);
   const { listed, unlisted } = pickListed(message.notices);
-  const lines = [renderTitle(message), ...listed.map((notice) => noticeLine(notice, words, false))];
+  const lines = [renderTitle(message), ...listed.map((notice) => noticeLine(notice, words, false, zone))];
   if (unlisted > 0) lines.push(words.more(unlisted));
+  if (message.notices.length > 0) lines.push(zoneLine(message, zone));
   if (message.link) lines.push(`${words.acknowledge}: ${message.link}`);
   return lines.join("\n");
 }
@@ -128,17 +153,25 @@ export function renderText(message: NotificationMessage): string {
 /** The subset of Markdown that DingTalk, Feishu and WeCom robots all render: a heading, a list, bold, a link. */
 export function renderMarkdown(message: NotificationMessage): string {
   const words = WORDS[message.locale];
+  const zone = plantZoneOr(message.timeZone);
   const { listed, unlisted } = pickListed(message.notices);
-  const items = listed.map((notice) => `- ${noticeLine(notice, words, true)}`);
+  const items = listed.map((notice) => `- ${noticeLine(notice, words, true, zone)}`);
   if (unlisted > 0) items.push(`- ${words.more(unlisted)}`);
   const parts = [`#### ${renderTitle(message)}`, items.join("\n")];
+  if (message.notices.length > 0) parts.push(zoneLine(message, zone));
   if (message.link) parts.push(`[${words.acknowledge}](${message.link})`);
   return parts.join("\n\n");
 }
 
-/** Asia/Shanghai wall-clock time, "2026-11-26 21:04:05"; China keeps UTC+8 all year (no DST since 1991). */
-export function formatPlantTime(ms: number): string {
-  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace("T", " ");
+/** The plant's wall-clock time, "2026-11-26 21:04:05", in `timeZone` (default Asia/Shanghai; an unknown zone: the default). */
+export function formatPlantTime(ms: number, timeZone: string = DEFAULT_PLANT_TIME_ZONE): string {
+  return formatZoned(ms, plantZoneOr(timeZone));
+}
+
+/** "时间为北京时间（UTC+8）" / "Times are Asia/Shanghai time (UTC+8)": the offset as at the newest notice. */
+function zoneLine(message: NotificationMessage, zone: string): string {
+  const newest = Math.max(...message.notices.map((notice) => notice.at));
+  return WORDS[message.locale].zone(zone, utcOffsetLabel(zoneOffsetMinutes(newest, zone)));
 }
 
 /** "45.2", "40", "0.05": at most two decimals, no trailing zeros. */
@@ -189,7 +222,8 @@ function headline(notice: AlarmNotice): string {
 }
 
 /** "[二级] A001 储罐区 · CO 高限报警 45.2 ppm（限值 40 ppm） · 报警 · 2026-11-26 21:04:05 · reason" */
-function noticeLine(notice: AlarmNotice, words: Words, markdown: boolean): string {
+function noticeLine(notice: AlarmNotice, words: Words, markdown: boolean, zone: string): string {
+  const plantTime = (ms: number) => formatZoned(ms, zone);
   const strong = (text: string) => (markdown ? `**${text}**` : text);
   const mark = isGasAlarm(notice) || notice.level === 2 ? `[${words.levelName[notice.level]}]` : "";
   const what = [oneLine(notice.gas), words.type[notice.type]].filter(Boolean).join(" ");
@@ -197,10 +231,10 @@ function noticeLine(notice: AlarmNotice, words: Words, markdown: boolean): strin
   const limit = notice.limit === null ? "" : words.limit(reading(notice.limit, notice.unit));
   // A late notice is about the past: when it began, until when, and its worst.
   const when = notice.kind === "late" && notice.endedAt !== undefined
-    ? `${formatPlantTime(notice.at)} ${words.until(notice.endedAt === null ? null : formatPlantTime(notice.endedAt))}`
-    : formatPlantTime(notice.at);
+    ? `${plantTime(notice.at)} ${words.until(notice.endedAt === null ? null : plantTime(notice.endedAt))}`
+    : plantTime(notice.at);
   const peak = notice.peak !== undefined && notice.peak !== null && notice.peak !== notice.value && notice.peakAt
-    ? words.peak(reading(notice.peak, notice.unit), formatPlantTime(notice.peakAt))
+    ? words.peak(reading(notice.peak, notice.unit), plantTime(notice.peakAt))
     : "";
   const fields = [
     [notice.level === 2 ? strong(mark) : mark, deviceName(notice)].filter(Boolean).join(" "),

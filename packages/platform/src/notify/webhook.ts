@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { plantZoneOr } from "@mcs/core";
 import { WebhookConfigSchema } from "./channel-configs.ts";
 import { describeRequestError, isRetryableStatus, postJson } from "./http.ts";
 import { renderText, renderTitle, type AlarmNotice, type NotificationMessage } from "./message.ts";
@@ -35,7 +36,10 @@ export interface WebhookPayload {
   /** ISO 8601; inside the signed body, so a receiver can refuse replays of old deliveries. */
   sent_at: string;
   title: string;
+  /** The text; its times are the plant's wall clock, in `time_zone`. */
   text: string;
+  /** The plant's IANA zone, which the text's times are written in (the JSON times are UTC). */
+  time_zone: string;
   link?: string;
   alarms: WebhookAlarm[];
   // With exactly one alarm, its sn, type, level and ppm also at the top level (the design contract).
@@ -81,6 +85,7 @@ export function buildWebhookPayload(message: NotificationMessage, sentAtMs: numb
     sent_at: new Date(sentAtMs).toISOString(),
     title: renderTitle(message),
     text: renderText(message),
+    time_zone: plantZoneOr(message.timeZone),
     ...(message.link ? { link: message.link } : {}),
     alarms,
     ...(single ? { sn: single.sn, type: single.type, level: single.level, ppm: single.ppm } : {}),

@@ -323,6 +323,20 @@ export class AlarmStore {
     return rows.map(toAlarmRecord);
   }
 
+  /**
+   * How many alarms were raised in [fromMs, toMs), per whole hour (Unix ms of its start), type
+   * and highest level reached: the overview's chart.
+   */
+  async raisedPerHour(fromMs: number, toMs: number): Promise<{ hour: number; type: AlarmType; level: number; count: number }[]> {
+    const rows = await this.db.query<{ hour: number; type: AlarmType; level: number; count: number }>(
+      `SELECT (floor(extract(epoch FROM raised_at) / 3600) * 3600000)::float8 AS hour, type, level::int AS level, count(*)::int AS count
+         FROM alarms WHERE raised_at >= $1::timestamptz AND raised_at < $2::timestamptz
+        GROUP BY 1, 2, 3`,
+      [iso(fromMs), iso(toMs)],
+    );
+    return rows.map((row) => ({ hour: Number(row.hour), type: row.type, level: Number(row.level), count: Number(row.count) }));
+  }
+
   async events(id: number): Promise<AlarmEventRecord[]> {
     const rows = await this.db.query<Record<string, unknown>>(
       `SELECT id::float8 AS id, kind, level::int AS level, value, at, actor, note FROM alarm_events WHERE alarm_id = $1 ORDER BY id`,

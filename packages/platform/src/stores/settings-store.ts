@@ -1,4 +1,4 @@
-import { DEFAULT_RETENTION, SECRET_MASK, type RetentionSettings } from "@mcs/protocol";
+import { canonicalTimeZone, DEFAULT_PLANT_SETTINGS, DEFAULT_RETENTION, SECRET_MASK, type PlantSettings, type RetentionSettings } from "@mcs/protocol";
 import type { Db } from "../db/db.ts";
 import type { S3StorageConfig } from "../storage/s3-object-store.ts";
 import type { Actor } from "./device-store.ts";
@@ -17,7 +17,10 @@ export interface StorageSettingsRecord {
 
 export type RetentionSettingsRecord = RetentionSettings;
 
-export const SETTINGS_KEYS = { storage: "storage", retention: "retention" } as const;
+/** The plant's time zone as read: `unknown_stored_zone` names a stored zone this engine does not know (then `time_zone` is the default). */
+export type PlantSettingsRecord = PlantSettings & { unknown_stored_zone: string | null };
+
+export const SETTINGS_KEYS = { storage: "storage", retention: "retention", plant: "plant" } as const;
 
 /** The storage settings with the secret shown as "********" (answers, audit rows). */
 export function maskStorageSettings(record: StorageSettingsRecord): Omit<StorageSettingsRecord, "secret_access_key"> & { secret_access_key: typeof SECRET_MASK | null } {
@@ -42,7 +45,7 @@ function parseJson(value: unknown): unknown {
 }
 
 /**
- * System settings, one JSON document per key (`storage`, `retention`). Each change writes
+ * System settings, one JSON document per key (`storage`, `retention`, `plant`). Each change writes
  * its audit row (`settings.<key>`, before → after) in the same transaction, the storage
  * secret masked.
  */
@@ -62,6 +65,41 @@ export class SettingsStore {
   /** How long readings stay hot and records are kept; the defaults (`defaults` over `DEFAULT_RETENTION`) until someone sets it. */
   async retention(defaults: Partial<RetentionSettingsRecord> = {}): Promise<RetentionSettingsRecord> {
     return { ...DEFAULT_RETENTION, ...defaults, ...(await this.get<Partial<RetentionSettingsRecord>>(SETTINGS_KEYS.retention)) };
+  }
+
+  /**
+   * The plant's time zone (default Asia/Shanghai). A stored zone this engine does not know
+   * (a hand-edited row, older time-zone data) reads as the default, named in
+   * `unknown_stored_zone`; never throws for it, since notifications and exports depend on it.
+   */
+  async plant(): Promise<PlantSettingsRecord> {
+    const stored = await this.get<Partial<PlantSettings>>(SETTINGS_KEYS.plant);
+    if (stored?.time_zone === undefined || stored.time_zone === null) return { ...DEFAULT_PLANT_SETTINGS, unknown_stored_zone: null };
+    const zone = canonicalTimeZone(stored.time_zone);
+    return zone ? { time_zone: zone, unknown_stored_zone: null } : { ...DEFAULT_PLANT_SETTINGS, unknown_stored_zone: String(stored.time_zone) };
+  }
+
+  /**
+   * Just the zone, for formatting: Asia/Shanghai when none is stored, when the stored one is
+   * unknown (`onProblem` gets its name) or when the database cannot be read (`onProblem` gets
+   * the error). Never throws: the alarm, notification and export paths call it.
+   */
+  async plantTimeZone(onProblem?: (zoneOrError: unknown) => void): Promise<string> {
+    try {
+      const plant = await this.plant();
+      if (plant.unknown_stored_zone !== null) onProblem?.(plant.unknown_stored_zone);
+      return plant.time_zone;
+    } catch (error) {
+      onProblem?.(error);
+      return DEFAULT_PLANT_SETTINGS.time_zone;
+    }
+  }
+
+  /** Sets the plant's time zone, stored under its canonical name ("asia/shanghai" → "Asia/Shanghai"). */
+  async setPlant(value: PlantSettings, actor: Actor, nowMs: number): Promise<PlantSettings> {
+    const zone = canonicalTimeZone(value.time_zone);
+    if (zone === null) throw new RangeError(`${JSON.stringify(value.time_zone)} is not a known IANA time zone`);
+    return this.put<PlantSettings>(SETTINGS_KEYS.plant, { time_zone: zone }, actor, nowMs, (before, after) => ({ before, after }));
   }
 
   async setStorage(value: StorageSettingsRecord, actor: Actor, nowMs: number): Promise<StorageSettingsRecord> {

@@ -76,6 +76,7 @@ describe("the e-mail sender, against a local SMTP server", () => {
       [
         "【二级报警】A001 储罐区 CO 45.2 ppm",
         "[二级] A001 储罐区 · CO 高限报警 45.2 ppm（限值 40 ppm） · 报警 · 2026-11-26 21:04:05 · 超过二级限值",
+        "时间为北京时间（UTC+8）",
         "确认报警: https://gas.plant.cn/alarms",
       ].join("\n"),
     );

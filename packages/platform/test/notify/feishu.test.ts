@@ -54,6 +54,7 @@ describe("the Feishu sender, against a local bot that checks signatures", () => 
     expect(post.title).toBe("【二级报警】A001 储罐区 CO 45.2 ppm");
     expect(post.content).toEqual([
       [{ tag: "text", text: "[二级] A001 储罐区 · CO 高限报警 45.2 ppm（限值 40 ppm） · 报警 · 2026-11-26 21:04:05 · 超过二级限值" }],
+      [{ tag: "text", text: "时间为北京时间（UTC+8）" }],
       [{ tag: "a", text: "确认报警", href: "https://gas.plant.cn/alarms" }],
     ]);
   });

@@ -31,6 +31,17 @@ describe("notification titles", () => {
     expect(renderTitle(messageOf([notice({ kind: "escalation" })], "en"))).toBe("[Level 2 alarm · escalation (not acknowledged in time)] A001 储罐区 CO 45.2 ppm");
   });
 
+  it("say [演示] / [Demo] for the embedded server's demo detectors alone, never when a real alarm is in the message", () => {
+    const demo = notice({ sn: "DEMO-002", deviceName: "演示探测器 2", gas: "H2S", value: 18.2 });
+    expect(renderTitle(messageOf([demo]))).toBe("[演示]【二级报警】DEMO-002 演示探测器 2 H2S 18.2 ppm");
+    expect(renderTitle(messageOf([demo], "en"))).toBe("[Demo] [Level 2 alarm] DEMO-002 演示探测器 2 H2S 18.2 ppm");
+    expect(renderTitle(messageOf([demo, { ...demo, alarmId: 7, sn: "DEMO-003", deviceName: "演示探测器 3" }]))).toBe("[演示]【报警汇总】2 台探测器报警（二级 2 条）");
+    expect(renderTitle(messageOf([demo, highCo]))).toBe("【报警汇总】2 台探测器报警（二级 2 条）");
+    // A demo detector a user renamed, or a device of the plant's own called DEMO-…, is taken as real.
+    expect(renderTitle(messageOf([{ ...demo, deviceName: "储罐区" }]))).toBe("【二级报警】DEMO-002 储罐区 H2S 18.2 ppm");
+    expect(renderText(messageOf([demo])).split("\n")[0]).toBe("[演示]【二级报警】DEMO-002 演示探测器 2 H2S 18.2 ppm");
+  });
+
   it("sum up a group by devices and level-2 alarms", () => {
     expect(renderTitle(messageOf(storm(12)))).toBe("【报警汇总】12 台探测器报警（二级 4 条）");
     expect(renderTitle(messageOf(storm(12), "en"))).toBe("[Alarm summary] 12 detectors in alarm (4 at level 2)");
@@ -46,6 +57,7 @@ describe("notification text", () => {
       [
         "【二级报警】A001 储罐区 CO 45.2 ppm",
         "[二级] A001 储罐区 · CO 高限报警 45.2 ppm（限值 40 ppm） · 报警 · 2026-11-26 21:04:05 · 超过二级限值",
+        "时间为北京时间（UTC+8）",
         "确认报警: https://gas.plant.cn/alarms",
       ].join("\n"),
     );
@@ -53,7 +65,7 @@ describe("notification text", () => {
 
   it("in English", () => {
     const text = renderText(messageOf([notice({ type: "LOW", gas: "O2", unit: "%VOL", value: 17.456, limit: 19.5, reason: "below limit" })], "en"));
-    expect(text).toBe("[Level 2 alarm] A001 储罐区 O2 17.46 %VOL\n[Level 2] A001 储罐区 · O2 low alarm 17.46 %VOL (limit 19.5 %VOL) · alarm · 2026-11-26 21:04:05 · below limit");
+    expect(text).toBe("[Level 2 alarm] A001 储罐区 O2 17.46 %VOL\n[Level 2] A001 储罐区 · O2 low alarm 17.46 %VOL (limit 19.5 %VOL) · alarm · 2026-11-26 21:04:05 · below limit\nTimes are Asia/Shanghai time (UTC+8)");
   });
 
   it("names a fault in Chinese and leaves out what it does not have", () => {
@@ -65,23 +77,45 @@ describe("notification text", () => {
 
   it("lists 20 of a group of 50, level 2 first, then counts the rest", () => {
     const zh = renderText(messageOf(storm(50))).split("\n");
-    expect(zh).toHaveLength(1 + 20 + 1);
+    expect(zh).toHaveLength(1 + 20 + 1 + 1);
     expect(zh[0]).toBe("【报警汇总】50 台探测器报警（二级 17 条）");
     expect(zh.slice(1, 18).every((line) => line.startsWith("[二级]"))).toBe(true);
     expect(zh[18]).toMatch(/^\[一级\] B001 /);
-    expect(zh.at(-1)).toBe("… 另有 30 条");
-    expect(renderText(messageOf(storm(50), "en")).split("\n").at(-1)).toBe("… and 30 more");
+    expect(zh.at(-2)).toBe("… 另有 30 条");
+    expect(renderText(messageOf(storm(50), "en")).split("\n").at(-2)).toBe("… and 30 more");
   });
 
   it("keeps a name with a line break on one line", () => {
     const text = renderText(messageOf([notice({ deviceName: "储罐区\n东侧" })]));
-    expect(text.split("\n")).toHaveLength(2);
+    expect(text.split("\n")).toHaveLength(3);
     expect(text).toContain("A001 储罐区 东侧");
   });
 
   it("writes times in Asia/Shanghai whatever the machine's zone", () => {
     expect(formatPlantTime(AT)).toBe("2026-11-26 21:04:05");
     expect(formatPlantTime(Date.UTC(2026, 11, 31, 16, 0, 0))).toBe("2027-01-01 00:00:00");
+  });
+
+  // Issue 15, item 4: the plant's zone is a setting; the message says which zone its times are in.
+  it("writes times in the plant's zone when one is set, and names it once", () => {
+    const late = notice({ kind: "late", endedAt: AT + 600_000, peak: 50, peakAt: AT + 300_000 });
+    const berlin = renderText({ ...messageOf([late], "zh-CN"), timeZone: "Europe/Berlin" }).split("\n");
+    expect(berlin[1]).toContain("2026-11-26 14:04:05 至 2026-11-26 14:14:05");
+    expect(berlin[1]).toContain("峰值 50 ppm（2026-11-26 14:09:05）");
+    expect(berlin.at(-1)).toBe("时间为 Europe/Berlin 时间（UTC+1）");
+    const summer = { ...notice(), at: Date.UTC(2026, 6, 1, 12, 0, 0) };
+    expect(renderText({ ...messageOf([summer], "en"), timeZone: "Europe/Berlin" }).split("\n").slice(1)).toEqual([
+      "[Level 2] A001 储罐区 · CO high alarm 45.2 ppm (limit 40 ppm) · alarm · 2026-07-01 14:00:00 · 超过二级限值",
+      "Times are Europe/Berlin time (UTC+2)",
+    ]);
+    expect(formatPlantTime(AT, "America/New_York")).toBe("2026-11-26 08:04:05");
+  });
+
+  it("falls back to Asia/Shanghai for an unknown zone, saying so, and never throws", () => {
+    const text = renderText({ ...messageOf([highCo]), timeZone: "Mars/Olympus" }).split("\n");
+    expect(text[1]).toContain("2026-11-26 21:04:05");
+    expect(text.at(-1)).toBe("时间为北京时间（UTC+8）");
+    expect(formatPlantTime(AT, "Mars/Olympus")).toBe("2026-11-26 21:04:05");
   });
 });
 
@@ -95,6 +129,7 @@ describe("notification markdown", () => {
           "- **[二级]** A001 储罐区 · CO 高限报警 **45.2 ppm**（限值 40 ppm） · 报警 · 2026-11-26 21:04:05 · 超过二级限值",
           "- A002 装卸站 · CO 故障 · 报警 · 2026-11-26 21:04:05 · 传感器故障",
         ].join("\n"),
+        "时间为北京时间（UTC+8）",
         "[确认报警](https://gas.plant.cn/alarms)",
       ].join("\n\n"),
     );

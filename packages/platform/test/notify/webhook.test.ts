@@ -40,6 +40,8 @@ describe("the webhook sender, against a local receiver that checks the HMAC", ()
       sent_at: "2026-11-26T13:04:07.000Z",
       title: "【二级报警】A001 储罐区 CO 45.2 ppm",
       text: expect.stringContaining("[二级] A001 储罐区 · CO 高限报警 45.2 ppm（限值 40 ppm）"),
+      // The text's times are the plant's wall clock, in this zone; the JSON times are UTC.
+      time_zone: "Asia/Shanghai",
       link: "https://gas.plant.cn/alarms",
       alarms: [
         {
